@@ -8,6 +8,46 @@ a saved ViCLIP folder without ``trust_remote_code``.
 __version__ = "0.1.0"
 
 # --- modeling (issue 2) ---
+from transformers import AutoConfig, AutoModel
+
+from .modeling import (
+    StateDictMismatchError,
+    ViCLIPConfig,
+    ViCLIPModel,
+    ViCLIPOutput,
+    ViCLIPPreTrainedModel,
+    ViCLIPTextConfig,
+    ViCLIPTextModel,
+    ViCLIPTextModelWithProjection,
+    ViCLIPVisionConfig,
+    ViCLIPVisionModel,
+    ViCLIPVisionModelWithProjection,
+    convert_original_state_dict,
+    to_original_state_dict,
+)
+
+__all__ = [
+    "StateDictMismatchError",
+    "ViCLIPConfig",
+    "ViCLIPModel",
+    "ViCLIPOutput",
+    "ViCLIPPreTrainedModel",
+    "ViCLIPTextConfig",
+    "ViCLIPTextModel",
+    "ViCLIPTextModelWithProjection",
+    "ViCLIPVisionConfig",
+    "ViCLIPVisionModel",
+    "ViCLIPVisionModelWithProjection",
+    "convert_original_state_dict",
+    "to_original_state_dict",
+]
+
+AutoConfig.register(ViCLIPConfig.model_type, ViCLIPConfig, exist_ok=True)
+AutoConfig.register(ViCLIPVisionConfig.model_type, ViCLIPVisionConfig, exist_ok=True)
+AutoConfig.register(ViCLIPTextConfig.model_type, ViCLIPTextConfig, exist_ok=True)
+AutoModel.register(ViCLIPConfig, ViCLIPModel, exist_ok=True)
+AutoModel.register(ViCLIPVisionConfig, ViCLIPVisionModel, exist_ok=True)
+AutoModel.register(ViCLIPTextConfig, ViCLIPTextModel, exist_ok=True)
 # --- end modeling ---
 
 # --- processing (issue 3) ---

@@ -1,0 +1,25 @@
+# Set-up and the two jobs of the README. The virtual environment is made from pyproject.toml only.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+LINTED := src tests benchmarks hub_scripts examples
+
+.PHONY: setup test lint demo
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $@
+
+setup: $(VENV)/.installed
+
+lint: setup
+	$(PY) -m ruff check $(LINTED)
+	$(PY) -m ruff format --check $(LINTED)
+
+test: lint
+	$(PY) -m pytest -q
+
+demo: setup
+	$(VENV)/bin/viclip demo

@@ -1,0 +1,35 @@
+"""ViCLIP configuration, model classes and the mapping from the original checkpoints."""
+
+from .configuration_viclip import ViCLIPConfig, ViCLIPTextConfig, ViCLIPVisionConfig
+from .modeling_viclip import (
+    ViCLIPModel,
+    ViCLIPOutput,
+    ViCLIPPreTrainedModel,
+    ViCLIPTextModel,
+    ViCLIPTextModelWithProjection,
+    ViCLIPVisionModel,
+    ViCLIPVisionModelWithProjection,
+)
+from .original_state_dict import (
+    StateDictMismatchError,
+    convert_original_state_dict,
+    expected_model_shapes,
+    to_original_state_dict,
+)
+
+__all__ = [
+    "StateDictMismatchError",
+    "ViCLIPConfig",
+    "ViCLIPModel",
+    "ViCLIPOutput",
+    "ViCLIPPreTrainedModel",
+    "ViCLIPTextConfig",
+    "ViCLIPTextModel",
+    "ViCLIPTextModelWithProjection",
+    "ViCLIPVisionConfig",
+    "ViCLIPVisionModel",
+    "ViCLIPVisionModelWithProjection",
+    "convert_original_state_dict",
+    "expected_model_shapes",
+    "to_original_state_dict",
+]

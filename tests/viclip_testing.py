@@ -1,0 +1,62 @@
+"""Helpers shared by the test suite (importable as `viclip_testing`: pytest puts tests/ on the path)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from viclip import ViCLIPConfig
+
+ASSETS = Path(__file__).parent / "assets"
+TINY_DEV = ASSETS / "tiny-dev"
+
+
+def tiny_dev_config() -> ViCLIPConfig:
+    """The configuration of the original code's tiny-dev checkpoint (tests/assets/tiny-dev)."""
+    original = json.loads((TINY_DEV / "original_config.json").read_text())
+    return ViCLIPConfig(
+        vision_config={
+            "hidden_size": original["vision_width"],
+            "intermediate_size": 4 * original["vision_width"],
+            "num_hidden_layers": original["vision_layers"],
+            "num_attention_heads": original["vision_heads"],
+            "image_size": original["image_size"],
+            "patch_size": original["patch_size"],
+            "num_frames": original["num_frames"],
+        },
+        text_config={
+            "vocab_size": original["vocab_size"],
+            "hidden_size": original["text_width"],
+            "intermediate_size": 4 * original["text_width"],
+            "num_hidden_layers": original["text_layers"],
+            "num_attention_heads": original["text_heads"],
+            "max_position_embeddings": original["context_length"],
+            "pad_token_id": original["pad_token_id"],
+            "bos_token_id": original["sot_token_id"],
+            "eos_token_id": original["eot_token_id"],
+        },
+        projection_dim=original["embed_dim"],
+    )
+
+
+def tiny_config(**vision_overrides) -> ViCLIPConfig:
+    """A tiny model with the real CLIP vocabulary, for tests that tokenize real text."""
+    return ViCLIPConfig(
+        vision_config={
+            "hidden_size": 64,
+            "intermediate_size": 256,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 4,
+            "image_size": 32,
+            "patch_size": 8,
+            "num_frames": 8,
+            **vision_overrides,
+        },
+        text_config={
+            "hidden_size": 48,
+            "intermediate_size": 192,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 4,
+        },
+        projection_dim=32,
+    )
