@@ -51,6 +51,33 @@ AutoModel.register(ViCLIPTextConfig, ViCLIPTextModel, exist_ok=True)
 # --- end modeling ---
 
 # --- processing (issue 3) ---
+from transformers import AutoProcessor, AutoVideoProcessor
+
+from .processing import (
+    ClipInfo,
+    ClipRangeError,
+    ClipRangeWarning,
+    ViCLIPProcessor,
+    ViCLIPVideoProcessor,
+    VideoDecodeError,
+    clean_text,
+    load_default_tokenizer,
+    read_video_clip,
+)
+
+AutoVideoProcessor.register(ViCLIPConfig, ViCLIPVideoProcessor, exist_ok=True)
+AutoProcessor.register(ViCLIPConfig, ViCLIPProcessor, exist_ok=True)
+__all__ += [
+    "ClipInfo",
+    "ClipRangeError",
+    "ClipRangeWarning",
+    "ViCLIPProcessor",
+    "ViCLIPVideoProcessor",
+    "VideoDecodeError",
+    "clean_text",
+    "load_default_tokenizer",
+    "read_video_clip",
+]
 # --- end processing ---
 
 # --- conversion (issue 4) ---
