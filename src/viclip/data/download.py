@@ -1,0 +1,296 @@
+"""Download the videos of InternVid annotation rows with ``yt-dlp`` (``pip install 'viclip[download]'``).
+
+Two modes, matching the layouts :mod:`viclip.data.video_index` reads:
+
+- sections (default): one file per row, only the annotated segment
+  (``--download-sections "*HH:MM:SS.mmm-HH:MM:SS.mmm"``), saved as ``{YoutubeID}_{start}_{end}.mp4``;
+- whole videos (``--whole``): one ``{YoutubeID}.mp4`` per video, read later by seeking.
+
+Downloads run in parallel; files already present are skipped, so a rerun resumes. Each download goes
+to ``{out}/.incomplete/`` and is moved into place only when yt-dlp succeeds. Failures (dead, private,
+geo-blocked videos are common) are written to ``{out}/failures.jsonl``; ``--skip-failed`` does not
+retry them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from .annotations import AnnotationError, ClipAnnotation, parse_row
+from .video_index import VIDEO_EXTENSIONS, clip_filename
+
+logger = logging.getLogger(__name__)
+
+FAILURES_FILE = "failures.jsonl"
+_INCOMPLETE = ".incomplete"
+
+
+@dataclass(frozen=True)
+class DownloadJob:
+    """One yt-dlp call: a whole video (``clip is None``) or one section of it."""
+
+    youtube_id: str
+    clip: ClipAnnotation | None = None
+
+    @property
+    def key(self) -> str:
+        if self.clip is None:
+            return self.youtube_id
+        return Path(clip_filename(self.youtube_id, self.clip.start_sec, self.clip.end_sec)).stem
+
+    @property
+    def url(self) -> str:
+        return f"https://www.youtube.com/watch?v={self.youtube_id}"
+
+
+@dataclass
+class DownloadReport:
+    """What a :func:`download_internvid` run did, by job key."""
+
+    downloaded: list[str] = field(default_factory=list)
+    existing: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    skipped_known_failures: list[str] = field(default_factory=list)
+    bad_rows: int = 0
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.downloaded)} downloaded, {len(self.existing)} already present, {len(self.failed)} failed, "
+            f"{len(self.skipped_known_failures)} known failures skipped, {self.bad_rows} bad annotation rows"
+        )
+
+
+def find_yt_dlp(executable: str | None = None) -> list[str]:
+    """The command that runs yt-dlp: ``executable``, ``yt-dlp`` on PATH, or ``python -m yt_dlp``."""
+    if executable:
+        path = shutil.which(executable) or (executable if Path(executable).is_file() else None)
+        if path is None:
+            raise FileNotFoundError(f"yt-dlp executable {executable!r} not found")
+        return [path]
+    if path := shutil.which("yt-dlp"):
+        return [path]
+    try:
+        import yt_dlp  # noqa: F401
+    except ImportError:
+        raise FileNotFoundError("yt-dlp is not installed: pip install 'viclip[download]'") from None
+    return [sys.executable, "-m", "yt_dlp"]
+
+
+def iter_annotation_rows(files: Sequence[str | os.PathLike]) -> Iterator[dict]:
+    """Raw rows of local InternVid JSON Lines / Parquet files, read with ``datasets`` (streamed)."""
+    from .internvid import AnnotationSource, _builder_for
+
+    paths = tuple(os.fspath(f) for f in files)
+    _builder_for(paths)
+    yield from AnnotationSource(path=None, name=None, data_files=paths).load(streaming=True)
+
+
+def plan_jobs(rows: Iterable[dict], sections: bool, report: DownloadReport) -> list[DownloadJob]:
+    """Unique jobs of the valid rows (bad rows are counted in ``report.bad_rows``)."""
+    jobs: dict[str, DownloadJob] = {}
+    for i, raw in enumerate(rows):
+        try:
+            clip = parse_row(raw)
+        except AnnotationError as e:
+            report.bad_rows += 1
+            logger.debug("row %d not downloadable: %s", i, e)
+            continue
+        job = DownloadJob(clip.youtube_id, clip if sections else None)
+        jobs.setdefault(job.key, job)
+    return list(jobs.values())
+
+
+def _existing_file(job: DownloadJob, out_dir: Path) -> Path | None:
+    names = [f"{job.key}.mp4"] if job.clip is not None else [f"{job.key}{ext}" for ext in VIDEO_EXTENSIONS]
+    for name in names:
+        if (out_dir / name).is_file():
+            return out_dir / name
+    return None
+
+
+def _command(
+    job: DownloadJob, yt_dlp: list[str], tmp_dir: Path, max_height: int, extra: Sequence[str]
+) -> list[str]:
+    command = [
+        *yt_dlp,
+        "--no-playlist",
+        "--no-progress",
+        "--quiet",
+        "--no-warnings",
+        "-f",
+        f"bv*[height<={max_height}][ext=mp4]/bv*[height<={max_height}]/b[height<={max_height}]/bv*/b",
+        "--merge-output-format",
+        "mp4",
+        "--remux-video",
+        "mp4",
+        "-o",
+        str(tmp_dir / f"{job.key}.%(ext)s"),
+    ]
+    if job.clip is not None:
+        command += ["--download-sections", f"*{job.clip.start_timestamp}-{job.clip.end_timestamp}"]
+    return [*command, *extra, job.url]
+
+
+def _run_job(
+    job: DownloadJob, yt_dlp: list[str], out_dir: Path, max_height: int, extra: Sequence[str], timeout: float
+) -> tuple[DownloadJob, str | None]:
+    """Run one download; ``(job, None)`` on success, ``(job, error)`` otherwise."""
+    tmp_dir = out_dir / _INCOMPLETE
+    for stale in tmp_dir.glob(f"{job.key}.*"):
+        stale.unlink()
+    try:
+        result = subprocess.run(
+            _command(job, yt_dlp, tmp_dir, max_height, extra), capture_output=True, text=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        return job, f"timed out after {timeout:.0f} s"
+    except OSError as e:
+        return job, f"could not run yt-dlp: {e}"
+    produced = sorted(p for p in tmp_dir.glob(f"{job.key}.*") if not p.name.endswith((".part", ".ytdl")))
+    if result.returncode != 0 or not produced:
+        lines = [line for line in (result.stderr or result.stdout or "").strip().splitlines() if line.strip()]
+        error = lines[-1] if lines else "no file produced"
+        return job, f"yt-dlp exit {result.returncode}: {error}"
+    source = next((p for p in produced if p.suffix == ".mp4"), produced[0])
+    suffix = ".mp4" if job.clip is not None or source.suffix not in VIDEO_EXTENSIONS else source.suffix
+    os.replace(source, out_dir / f"{job.key}{suffix}")
+    return job, None
+
+
+def _read_failures(path: Path) -> dict[str, dict]:
+    if not path.is_file():
+        return {}
+    failures = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                entry = json.loads(line)
+                failures[entry["key"]] = entry
+    return failures
+
+
+def _write_failures(path: Path, failures: dict[str, dict]) -> None:
+    tmp = path.with_name(f".tmp-{path.name}")
+    with open(tmp, "w", encoding="utf-8") as f:
+        for entry in failures.values():
+            f.write(json.dumps(entry) + "\n")
+    os.replace(tmp, path)
+
+
+def download_internvid(
+    annotation_files: Sequence[str | os.PathLike],
+    out_dir: str | os.PathLike,
+    *,
+    sections: bool = True,
+    workers: int = 4,
+    yt_dlp: str | None = None,
+    max_height: int = 360,
+    limit: int | None = None,
+    skip_failed: bool = False,
+    extra_args: Sequence[str] = (),
+    timeout: float = 900.0,
+    progress: bool = True,
+) -> DownloadReport:
+    """Download the videos (or sections) of InternVid annotation files into ``out_dir``.
+
+    Args:
+        annotation_files: local JSON Lines / Parquet files in the InternVid schema.
+        out_dir: the ``video_root`` to fill.
+        sections: download only each row's segment (default), else whole videos.
+        workers: parallel yt-dlp processes.
+        yt_dlp: the yt-dlp executable (default: ``yt-dlp`` on PATH, or the ``yt_dlp`` module).
+        max_height: highest video resolution to fetch (ViCLIP uses 224 px).
+        limit: download at most this many jobs (after skipping present files).
+        skip_failed: do not retry jobs listed in ``failures.jsonl`` from earlier runs.
+        extra_args: more yt-dlp arguments (e.g. ``["--cookies", "cookies.txt"]``).
+        timeout: seconds allowed per download.
+    """
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    command = find_yt_dlp(yt_dlp)
+    out = Path(out_dir)
+    (out / _INCOMPLETE).mkdir(parents=True, exist_ok=True)
+    report = DownloadReport()
+    jobs = plan_jobs(iter_annotation_rows(annotation_files), sections, report)
+    failures_path = out / FAILURES_FILE
+    failures = _read_failures(failures_path)
+
+    todo = []
+    for job in jobs:
+        if _existing_file(job, out) is not None:
+            report.existing.append(job.key)
+            failures.pop(job.key, None)
+        elif skip_failed and job.key in failures:
+            report.skipped_known_failures.append(job.key)
+        else:
+            todo.append(job)
+    todo = todo[:limit] if limit is not None else todo
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(_run_job, job, command, out, max_height, extra_args, timeout) for job in todo]
+        for future in tqdm(as_completed(futures), total=len(futures), desc="yt-dlp", disable=not progress):
+            job, error = future.result()
+            if error is None:
+                report.downloaded.append(job.key)
+                failures.pop(job.key, None)
+            else:
+                report.failed[job.key] = error
+                logger.info("download of %s failed: %s", job.key, error)
+                failures[job.key] = {
+                    "key": job.key,
+                    "youtube_id": job.youtube_id,
+                    "start_timestamp": job.clip.start_timestamp if job.clip else None,
+                    "end_timestamp": job.clip.end_timestamp if job.clip else None,
+                    "error": error,
+                }
+    _write_failures(failures_path, failures)
+    logger.info("InternVid download: %s", report.summary())
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``viclip download``: fetch InternVid videos with yt-dlp."""
+    parser = argparse.ArgumentParser(prog="viclip download", description=__doc__.split("\n\n")[0])
+    parser.add_argument("annotations", nargs="+", help="InternVid annotation files (.jsonl or .parquet)")
+    parser.add_argument("--out", required=True, help="folder to download into (the video_root)")
+    parser.add_argument("--whole", action="store_true", help="download whole videos, not only the sections")
+    parser.add_argument("--workers", type=int, default=4, help="parallel downloads")
+    parser.add_argument("--yt-dlp", dest="yt_dlp", default=None, help="path of the yt-dlp executable")
+    parser.add_argument("--max-height", type=int, default=360, help="highest resolution to fetch")
+    parser.add_argument("--limit", type=int, default=None, help="download at most this many files")
+    parser.add_argument("--skip-failed", action="store_true", help=f"do not retry what {FAILURES_FILE} lists")
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds allowed per download")
+    parser.add_argument("--yt-dlp-args", default="", help="extra yt-dlp arguments, one string")
+    args = parser.parse_args(argv)
+    try:
+        report = download_internvid(
+            args.annotations,
+            args.out,
+            sections=not args.whole,
+            workers=args.workers,
+            yt_dlp=args.yt_dlp,
+            max_height=args.max_height,
+            limit=args.limit,
+            skip_failed=args.skip_failed,
+            extra_args=args.yt_dlp_args.split(),
+            timeout=args.timeout,
+        )
+    except (ValueError, OSError) as e:
+        print(f"viclip download: error: {e}", file=sys.stderr)
+        return 1
+    print(report.summary())
+    if report.failed:
+        print(f"failures listed in {Path(args.out) / FAILURES_FILE}")
+    return 0

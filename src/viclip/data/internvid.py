@@ -1,0 +1,442 @@
+"""InternVid through ``datasets``: annotation rows joined to local video files, as model-ready examples.
+
+Pipeline (one direction, each stage usable alone):
+
+1. annotation rows from the Hub (``OpenGVLab/InternVid``) or local JSON Lines / Parquet, always through
+   ``datasets.load_dataset``;
+2. each row validated (:mod:`.annotations`), filtered and joined to a file under ``video_root``
+   (:mod:`.video_index`); rows that cannot become examples keep a ``skip_reason``;
+3. the per-example transform (:mod:`.transform`) decodes the clip and tokenizes the caption; rows
+   with a reason, and videos that fail to decode, are counted (:class:`SkipStats`), named in the
+   log and dropped. Nothing raises out of an epoch for a bad row or file.
+
+Streaming splits the rows into ``num_shards`` *virtual shards* (row ``i`` goes to shard
+``i % num_shards``) before any video is touched, so ``DataLoader`` workers and
+``split_dataset_by_node`` ranks decode disjoint rows, and ``state_dict()`` resumes exactly: the
+shuffle is a seeded permutation of consecutive blocks of rows, replayed from the annotations on
+resume, never a buffer of decoded clips that would be lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from datasets import Dataset, Features, IterableDataset, Value, load_dataset
+
+from ..processing import VideoDecodeError
+from .annotations import AnnotationError, AnnotationFilter, SkipReason, describe_row, parse_row
+from .stats import SkipStats
+from .transform import ExampleTransform, ViCLIPExampleTransform
+from .video_index import VideoIndex
+
+logger = logging.getLogger(__name__)
+
+HUB_REPO = "OpenGVLab/InternVid"
+HUB_CONFIG = "InternVid-10M"
+HUB_SPLIT = "FLT"
+_END_OF_SHARD = "__end_of_shard__"
+_ARROW_BATCH = 4096
+
+ROW_FEATURES = Features(
+    {
+        "row_index": Value("int64"),
+        "youtube_id": Value("string"),
+        "start_timestamp": Value("string"),
+        "end_timestamp": Value("string"),
+        "start_sec": Value("float64"),
+        "end_sec": Value("float64"),
+        "caption": Value("string"),
+        "video_path": Value("string"),
+        "clip_start_sec": Value("float64"),
+        "clip_end_sec": Value("float64"),
+        "skip_reason": Value("string"),
+        "skip_message": Value("string"),
+    }
+)
+# Columns of the rows that examples do not carry.
+_INTERNAL_COLUMNS = ["clip_start_sec", "clip_end_sec", "skip_reason", "skip_message"]
+_MODEL_COLUMNS = ("pixel_values_videos", "input_ids", "attention_mask")
+
+
+@dataclass(frozen=True)
+class AnnotationSource:
+    """Where annotation rows come from: a Hub dataset, or local files (``data_files``)."""
+
+    path: str | None = HUB_REPO
+    name: str | None = HUB_CONFIG
+    split: str | None = None
+    data_files: str | tuple[str, ...] | None = None
+    token: str | bool | None = None
+
+    def load(self, streaming: bool) -> Dataset | IterableDataset:
+        """``datasets.load_dataset`` with the same arguments for the Hub and for local files."""
+        if self.data_files is not None:
+            files = [self.data_files] if isinstance(self.data_files, str) else list(self.data_files)
+            return load_dataset(
+                _builder_for(files),
+                data_files=files,
+                split=self.split or "train",
+                streaming=streaming,
+            )
+        return load_dataset(
+            self.path,
+            self.name,
+            split=self.split or HUB_SPLIT,
+            streaming=streaming,
+            token=self.token,
+        )
+
+
+def _builder_for(files: Sequence[str]) -> str:
+    kinds = set()
+    for f in files:
+        name = str(f).lower()
+        if name.endswith(".parquet"):
+            kinds.add("parquet")
+        elif name.endswith((".jsonl", ".json", ".jsonl.gz", ".json.gz", ".jsonl.zst")):
+            kinds.add("json")
+        else:
+            raise ValueError(f"annotation file {f!r}: expected JSON Lines (.jsonl) or Parquet (.parquet)")
+        if not any(c in str(f) for c in "*?[") and "://" not in str(f) and not Path(f).is_file():
+            raise FileNotFoundError(f"annotation file {str(f)!r} does not exist")
+    if len(kinds) > 1:
+        raise ValueError(f"annotation files mix formats {sorted(kinds)}: {list(files)}")
+    return kinds.pop()
+
+
+def _empty_row(index: int, raw: dict[str, Any]) -> dict[str, Any]:
+    row = dict.fromkeys(ROW_FEATURES)
+    row["row_index"] = index
+    for key, column in (("youtube_id", "YoutubeID"), ("start_timestamp", "Start_timestamp"),
+                        ("end_timestamp", "End_timestamp"), ("caption", "Caption")):  # fmt: skip
+        value = raw.get(column)
+        row[key] = None if value is None else str(value)
+    return row
+
+
+def annotate_row(
+    index: int, raw: dict[str, Any], row_filter: AnnotationFilter, videos: VideoIndex
+) -> dict[str, Any]:
+    """One raw annotation row -> a row of :data:`ROW_FEATURES` (with ``skip_reason`` when unusable)."""
+    row = _empty_row(index, raw)
+    try:
+        clip = parse_row(raw)
+    except AnnotationError as e:
+        row["skip_reason"], row["skip_message"] = e.reason.value, str(e)
+        return row
+    row["start_sec"], row["end_sec"] = clip.start_sec, clip.end_sec
+    rejected = row_filter.check(clip)
+    if rejected is not None:
+        row["skip_reason"], row["skip_message"] = rejected[0].value, rejected[1]
+        return row
+    location = videos.locate(clip.youtube_id, clip.start_sec, clip.end_sec)
+    if location is None:
+        row["skip_reason"] = SkipReason.MISSING_VIDEO.value
+        row["skip_message"] = f"no video for {clip.youtube_id} under {videos.video_root}"
+        return row
+    row["video_path"] = location.path
+    row["clip_start_sec"], row["clip_end_sec"] = location.start_sec, location.end_sec
+    return row
+
+
+def _iter_shard_rows(source: AnnotationSource, shard: int, num_shards: int) -> Iterator[tuple[int, dict]]:
+    """``(row_index, raw_row)`` of the rows ``i`` with ``i % num_shards == shard``, streamed in Arrow batches."""
+    stream = source.load(streaming=True).with_format("arrow")
+    offset = 0
+    for table in stream.iter(batch_size=_ARROW_BATCH):
+        first = (shard - offset) % num_shards
+        local = list(range(first, len(table), num_shards))
+        if local:
+            yield from zip((offset + i for i in local), table.take(local).to_pylist())
+        offset += len(table)
+
+
+def _block_shuffled(rows: Iterator[dict], block_size: int, seed: int, shard: int) -> Iterator[dict]:
+    """Rows in consecutive blocks of ``block_size``, each block permuted by a seed of (seed, shard, block)."""
+    block: list[dict] = []
+    block_index = 0
+
+    def flush():
+        rng = np.random.default_rng([seed, shard, block_index])
+        return [block[i] for i in rng.permutation(len(block))]
+
+    for row in rows:
+        block.append(row)
+        if len(block) == block_size:
+            yield from flush()
+            block, block_index = [], block_index + 1
+    if block:
+        yield from flush()
+
+
+def generate_rows(
+    shard_ids: list[int],
+    source: AnnotationSource,
+    num_shards: int,
+    row_filter: AnnotationFilter,
+    video_root: str,
+    shuffle_block_size: int | None,
+    seed: int,
+) -> Iterator[dict[str, Any]]:
+    """The rows of some virtual shards (a ``datasets`` generator: ``shard_ids`` is what gets sharded).
+
+    Each shard ends with a marker row (``skip_reason == "__end_of_shard__"``) that lets the next stage
+    log a summary; it never becomes an example.
+    """
+    videos = VideoIndex(video_root)
+    for shard in shard_ids:
+        rows = (
+            annotate_row(i, raw, row_filter, videos) for i, raw in _iter_shard_rows(source, shard, num_shards)
+        )
+        if shuffle_block_size:
+            rows = _block_shuffled(rows, shuffle_block_size, seed, shard)
+        yield from rows
+        marker = dict.fromkeys(ROW_FEATURES)
+        marker.update(row_index=-1, skip_reason=_END_OF_SHARD, skip_message=f"{shard}/{num_shards}")
+        yield marker
+
+
+class ExampleBuilder:
+    """Turns a joined row into an example, or into an empty one (dropped next) while counting why.
+
+    Used as the ``datasets`` map function; ``build(row)`` returns ``None`` for a skipped row.
+    """
+
+    def __init__(self, transform: ExampleTransform, stats: SkipStats, num_shards: int | None = None):
+        self.transform = transform
+        self.stats = stats
+        self.num_shards = num_shards
+        self._shard_counts: Counter[str] = Counter()
+
+    def _skip(self, row: dict, reason: SkipReason | str, message: str, level: int = logging.DEBUG) -> None:
+        reason = reason.value if isinstance(reason, SkipReason) else reason
+        self.stats.add(reason)
+        self._shard_counts[reason] += 1
+        if logger.isEnabledFor(level):
+            where = describe_row(
+                {"YoutubeID": row["youtube_id"], "Start_timestamp": row["start_timestamp"],
+                 "End_timestamp": row["end_timestamp"]},
+                row["row_index"],
+            )  # fmt: skip
+            logger.log(level, "skipped %s: %s: %s", where, reason, message)
+
+    def _end_of_shard(self, row: dict) -> None:
+        done = self._shard_counts.pop("examples", 0)
+        skipped = ", ".join(f"{k}={v}" for k, v in sorted(self._shard_counts.items())) or "none"
+        logger.info(
+            "InternVid shard %s done: %d examples, skipped rows: %s", row["skip_message"], done, skipped
+        )
+        self._shard_counts.clear()
+        self.stats.add("shards_done")
+        total = self.stats.counts()["shards_done"]
+        if self.num_shards and total % self.num_shards == 0:
+            self.stats.log_summary(
+                prefix=f"InternVid: all {self.num_shards} shards read (pass {total // self.num_shards})"
+            )
+
+    def build(self, row: dict[str, Any]) -> dict[str, Any] | None:
+        reason = row["skip_reason"]
+        if reason == _END_OF_SHARD:
+            self._end_of_shard(row)
+            return None
+        if reason:
+            self._skip(row, reason, row["skip_message"])
+            return None
+        try:
+            out = self.transform(row)
+        except VideoDecodeError as e:
+            self._skip(row, SkipReason.CORRUPT_VIDEO, str(e), level=logging.INFO)
+            return None
+        except Exception as e:  # an epoch never stops for one example; the traceback is logged
+            self._skip(row, SkipReason.PROCESSING_ERROR, f"{type(e).__name__}: {e}", level=logging.WARNING)
+            logger.debug("traceback of the processing error", exc_info=True)
+            return None
+        self.stats.add("examples")
+        self._shard_counts["examples"] += 1
+        return out
+
+    def __call__(self, row: dict[str, Any]) -> dict[str, Any]:
+        out = self.build(row)
+        return out if out is not None else dict.fromkeys(_MODEL_COLUMNS)
+
+    def batch(self, batch: dict[str, list]) -> dict[str, list]:
+        """``Dataset.set_transform`` form: columns in, columns out; failed rows get ``None`` model inputs."""
+        rows = [dict(zip(batch, values)) for values in zip(*batch.values())]
+        outputs = []
+        for row in rows:
+            out = {**row, **(self.build(row) or dict.fromkeys(_MODEL_COLUMNS))}
+            for column in _INTERNAL_COLUMNS:
+                out.pop(column, None)
+            outputs.append(out)
+        return {key: [o[key] for o in outputs] for key in outputs[0]} if outputs else {}
+
+
+def _has_video(example: dict[str, Any]) -> bool:
+    return example["pixel_values_videos"] is not None
+
+
+def load_internvid(
+    path: str | None = HUB_REPO,
+    name: str | None = HUB_CONFIG,
+    split: str | None = None,
+    *,
+    data_files: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
+    video_root: str | os.PathLike,
+    streaming: bool = True,
+    training: bool = True,
+    transform: ExampleTransform | None = None,
+    processor: Any = None,
+    num_frames: int = 8,
+    image_size: int = 224,
+    clean_captions: bool = False,
+    decode_threads: int = 1,
+    min_umt_score: float | None = None,
+    min_aesthetic_score: float | None = None,
+    min_duration: float | None = None,
+    max_duration: float | None = None,
+    min_caption_words: int = 0,
+    shuffle: bool | None = None,
+    shuffle_buffer_size: int = 1000,
+    seed: int = 0,
+    num_shards: int = 16,
+    stats: SkipStats | None = None,
+    token: str | bool | None = None,
+) -> IterableDataset | Dataset:
+    """InternVid annotation rows joined to the videos under ``video_root``, as ViCLIP training examples.
+
+    Examples hold ``pixel_values_videos`` (T, C, H, W) float32, ``input_ids`` and ``attention_mask`` (32,),
+    ``caption``, and the row's ids for tracing: ``youtube_id``, ``start_sec``/``end_sec`` (the
+    annotation's times in seconds), ``start_timestamp``/``end_timestamp`` (as written), ``row_index``
+    and ``video_path``.
+
+    Args:
+        path, name, split: the Hub dataset (default ``OpenGVLab/InternVid``, ``InternVid-10M``, ``FLT``;
+            ``AES`` is the aesthetics split; ``OpenGVLab/InternVid-10M-FLT-INFO`` with ``name=None,
+            split="train"``). Gated: accept the terms on the Hub and pass ``token``. Ignored with
+            ``data_files``.
+        data_files: local JSON Lines or Parquet files with the InternVid columns (split ``"train"``).
+        video_root: folder of ``{YoutubeID}.mp4|webm|mkv`` whole videos and/or pre-cut
+            ``{YoutubeID}_{start:.3f}_{end:.3f}.mp4`` clips (see :mod:`viclip.data.video_index`).
+        streaming: an ``IterableDataset`` (default) or a map-style ``Dataset``. A ``Dataset`` drops rows
+            without a video when it is built and decodes in ``__getitem__``; an unreadable video gives
+            ``None`` model inputs, which :func:`internvid_collate` drops.
+        training: random frame sampling + RandomResizedCrop(0.5, 1) + flip; ``False``: the evaluation
+            transform (middle frames, plain resize).
+        transform: replaces the default per-example transform (:class:`ViCLIPExampleTransform`).
+        processor: the ``ViCLIPProcessor`` of the default transform (default: ``for_model(image_size,
+            num_frames)``).
+        clean_captions: apply the original ``pre_text`` caption cleaning before tokenizing.
+        decode_threads: FFmpeg threads per clip (1 suits DataLoader workers).
+        min_umt_score, min_aesthetic_score, min_duration, max_duration, min_caption_words: row filters.
+        shuffle: shuffle rows (default: ``training``). Streaming shuffles blocks of
+            ``shuffle_buffer_size`` consecutive rows with ``seed`` (resumable exactly); ``set_epoch``
+            also reorders the shards. Use ``seed + epoch`` for new block orders each epoch.
+        num_shards: virtual shards of a stream; make it a multiple of ``world_size * num_workers``.
+            Each shard reads the annotation source once per pass (cheap next to decoding).
+        stats: a :class:`SkipStats` to count into (shared with DataLoader workers); read it after a
+            pass for the counts by reason.
+        token: Hub token for the gated datasets.
+    """
+    if num_shards < 1:
+        raise ValueError(f"num_shards must be >= 1, got {num_shards}")
+    video_root = str(video_root)
+    VideoIndex(video_root)  # fail now, with the path, if the folder does not exist
+    if data_files is not None:
+        files = [data_files] if isinstance(data_files, (str, os.PathLike)) else list(data_files)
+        data_files = tuple(os.fspath(f) for f in files)
+        _builder_for(data_files)
+    source = AnnotationSource(path=path, name=name, split=split, data_files=data_files, token=token)
+    row_filter = AnnotationFilter(
+        min_umt_score=min_umt_score,
+        min_aesthetic_score=min_aesthetic_score,
+        min_duration=min_duration,
+        max_duration=max_duration,
+        min_caption_words=min_caption_words,
+    )
+    if transform is None:
+        transform = ViCLIPExampleTransform(
+            processor,
+            training=training,
+            num_frames=num_frames,
+            image_size=image_size,
+            clean_captions=clean_captions,
+            decode_threads=decode_threads,
+        )
+    stats = stats if stats is not None else SkipStats()
+    shuffle = training if shuffle is None else shuffle
+
+    if not streaming:
+        return _load_map_style(
+            source, row_filter, video_root, ExampleBuilder(transform, stats), shuffle, seed
+        )
+
+    rows = IterableDataset.from_generator(
+        generate_rows,
+        features=ROW_FEATURES,
+        gen_kwargs={
+            "shard_ids": list(range(num_shards)),
+            "source": source,
+            "num_shards": num_shards,
+            "row_filter": row_filter,
+            "video_root": video_root,
+            "shuffle_block_size": shuffle_buffer_size if shuffle else None,
+            "seed": seed,
+        },
+    )
+    builder = ExampleBuilder(transform, stats, num_shards=num_shards)
+    examples = rows.map(builder, remove_columns=_INTERNAL_COLUMNS, features=None)
+    return examples.filter(_has_video)
+
+
+def _load_map_style(
+    source: AnnotationSource,
+    row_filter: AnnotationFilter,
+    video_root: str,
+    builder: ExampleBuilder,
+    shuffle: bool,
+    seed: int,
+) -> Dataset:
+    raw = source.load(streaming=False)
+    videos = VideoIndex(video_root)
+
+    def annotate(batch: dict[str, list], indices: list[int]) -> dict[str, list]:
+        rows = [annotate_row(i, dict(zip(batch, values)), row_filter, videos) for i, values in
+                zip(indices, zip(*batch.values()))]  # fmt: skip
+        return {key: [r[key] for r in rows] for key in ROW_FEATURES}
+
+    rows = raw.map(
+        annotate,
+        batched=True,
+        with_indices=True,
+        remove_columns=raw.column_names,
+        features=ROW_FEATURES,
+        keep_in_memory=True,  # video availability changes: never reuse a cached join
+        desc="joining InternVid rows to videos",
+    )
+    skipped = [i for i, reason in enumerate(rows["skip_reason"]) if reason]
+    for i in skipped:
+        builder.build(rows[i])  # counts and logs the reason
+    kept = rows.select(sorted(set(range(len(rows))) - set(skipped)), keep_in_memory=True)
+    if shuffle:
+        kept = kept.shuffle(seed=seed, keep_in_memory=True)
+    builder.stats.log_summary(logging.INFO, prefix="InternVid rows without an example")
+    kept.set_transform(builder.batch)
+    return kept
+
+
+def internvid_collate(examples: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """``DataLoader`` collate: drops examples whose video failed (map-style datasets), then stacks.
+
+    Returns ``None`` when every example of the batch failed; skip such batches.
+    """
+    from torch.utils.data import default_collate
+
+    good = [e for e in examples if e.get("pixel_values_videos") is not None]
+    return default_collate(good) if good else None

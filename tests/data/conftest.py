@@ -1,0 +1,145 @@
+"""Shared fixtures: a small synthetic InternVid, and a copy with every kind of bad row."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from viclip.data.synthetic import (
+    SyntheticClip,
+    SyntheticDataset,
+    _background,
+    _render_segment,
+    generate_synthetic_internvid,
+    write_video,
+)
+from viclip.data.video_index import clip_filename
+from viclip.processing import ViCLIPProcessor
+
+NUM_VIDEOS, CLIPS_PER_VIDEO = 4, 3
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _datasets_cache_in_tmp(tmp_path_factory):
+    """Keep the lock files that ``datasets`` builders write out of the user's cache."""
+    import datasets
+
+    old = datasets.config.HF_DATASETS_CACHE
+    datasets.config.HF_DATASETS_CACHE = tmp_path_factory.mktemp("hf_datasets_cache")
+    yield
+    datasets.config.HF_DATASETS_CACHE = old
+
+
+@pytest.fixture(scope="session")
+def synthetic(tmp_path_factory) -> SyntheticDataset:
+    return generate_synthetic_internvid(
+        tmp_path_factory.mktemp("synthetic"),
+        num_videos=NUM_VIDEOS,
+        clips_per_video=CLIPS_PER_VIDEO,
+        seconds=3.0,
+        size=64,
+        fps=8,
+        seed=0,
+        progress=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def processor() -> ViCLIPProcessor:
+    """A tiny processor (4 frames of 32x32) keeps the tests fast."""
+    return ViCLIPProcessor.for_model(image_size=32, num_frames=4)
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def _frames(seconds: float, fps: int = 8) -> list[np.ndarray]:
+    rng = np.random.default_rng(1)
+    return _render_segment(
+        _background(64, 64, rng), SyntheticClip("red", "circle", "left"), int(seconds * fps), rng
+    )
+
+
+def _write_truncated_video(path: Path) -> None:
+    """A file that opens (index at the front) but whose data stops half-way."""
+    with av.open(str(path), "w", format="mp4", options={"movflags": "faststart"}) as container:
+        stream = container.add_stream("libx264", rate=8)
+        stream.width = stream.height = 64
+        stream.pix_fmt = "yuv420p"
+        for frame in _frames(5.0):
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+        container.mux(stream.encode(None))
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _row(youtube_id: str, start: str, end: str, caption: str = "a red circle moves to the left") -> dict:
+    return {
+        "YoutubeID": youtube_id,
+        "Start_timestamp": start,
+        "End_timestamp": end,
+        "Caption": caption,
+        "Aesthetic_Score": 5.0,
+        "UMT_Score": 0.4,
+    }
+
+
+@dataclass
+class BrokenSet:
+    annotations: Path
+    parquet: Path
+    video_root: Path
+    good_rows: list[int]
+    """Row indices that must become examples."""
+    reasons: dict[str, int]
+    """Expected skip counts by reason."""
+    bad_rows: dict[int, str]
+    """Row index -> skip reason."""
+
+
+@pytest.fixture(scope="session")
+def broken(tmp_path_factory, synthetic) -> BrokenSet:
+    """The synthetic rows interleaved with one row of every failure kind, plus one pre-cut clip."""
+    root = tmp_path_factory.mktemp("broken")
+    video_root = root / "videos"
+    shutil.copytree(synthetic.video_dir, video_root)
+    (video_root / "corruptVid0.mp4").write_bytes(np.random.default_rng(0).bytes(4096))
+    _write_truncated_video(video_root / "truncVid000.mp4")
+    write_video(video_root / clip_filename("precutVid01", 10.0, 12.5), _frames(2.5), fps=8)
+
+    bad = [
+        (_row("missingVid0", "00:00:00.100", "00:00:01.000"), "missing_video"),
+        (_row("corruptVid0", "00:00:00.100", "00:00:01.000"), "corrupt_video"),
+        (_row("truncVid000", "00:00:04.000", "00:00:04.800"), "corrupt_video"),
+        (_row("LHD8nQo5vQ0", "00:00:xx.100", "00:00:01.000"), "bad_timestamp"),
+        (_row("LHD8nQo5vQ0", "00:00:02.000", "00:00:01.000"), "empty_segment"),
+    ]
+    rows, good, bad_rows = [], [], {}
+    good_source = [*read_jsonl(synthetic.annotations), _row("precutVid01", "00:00:10.000", "00:00:12.500")]
+    for i, row in enumerate(good_source):
+        rows.append(row)
+        good.append(len(rows) - 1)
+        if i < len(bad):
+            rows.append(bad[i][0])
+            bad_rows[len(rows) - 1] = bad[i][1]
+    annotations = write_jsonl(root / "annotations.jsonl", rows)
+    import pandas as pd
+
+    parquet = root / "annotations.parquet"
+    pd.DataFrame(rows).to_parquet(parquet, index=False)
+    reasons: dict[str, int] = {}
+    for reason in bad_rows.values():
+        reasons[reason] = reasons.get(reason, 0) + 1
+    return BrokenSet(annotations, parquet, video_root, good, reasons, bad_rows)
