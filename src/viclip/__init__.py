@@ -81,6 +81,9 @@ __all__ += [
 # --- end processing ---
 
 # --- conversion (issue 4) ---
+from .conversion import ConversionError, convert_checkpoint  # noqa: E402
+
+__all__ += ["ConversionError", "convert_checkpoint"]
 # --- end conversion ---
 
 # --- classification (issue 8) ---

@@ -1,0 +1,13 @@
+#!/usr/bin/env python
+"""Upload a folder written by `viclip convert` to the Hugging Face Hub (same as `viclip push`).
+
+Example:
+    python hub_scripts/push_to_hub.py ViCLIP-L-14-InternVid-10M-FLT --repo-id you/ViCLIP-L-14 --dry-run
+"""
+
+import sys
+
+from viclip.hub import main
+
+if __name__ == "__main__":
+    sys.exit(main(prog="push_to_hub.py"))

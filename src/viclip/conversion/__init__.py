@@ -1,0 +1,28 @@
+"""Conversion of the original ViCLIP checkpoints into Hugging Face folders (``viclip convert``)."""
+
+from .checkpoint import LoadedCheckpoint, load_checkpoint
+from .cli import main
+from .converter import ConversionResult, convert_checkpoint, write_folder
+from .errors import ConversionError, UnsafeCheckpointError
+from .safetensors_writer import parse_size, write_model_weights
+from .sizing import detect_preset, load_config_file, resolve_config
+from .verification import VerificationReport, check_remote_code_imports, verify_folder
+
+__all__ = [
+    "ConversionError",
+    "ConversionResult",
+    "LoadedCheckpoint",
+    "UnsafeCheckpointError",
+    "VerificationReport",
+    "check_remote_code_imports",
+    "convert_checkpoint",
+    "detect_preset",
+    "load_checkpoint",
+    "load_config_file",
+    "main",
+    "parse_size",
+    "resolve_config",
+    "verify_folder",
+    "write_folder",
+    "write_model_weights",
+]

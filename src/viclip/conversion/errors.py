@@ -1,0 +1,11 @@
+"""Errors of the conversion: each carries a one-line message that names the file, key or option at fault."""
+
+from __future__ import annotations
+
+
+class ConversionError(Exception):
+    """A conversion stopped for a reason the user can fix (bad file, wrong size, existing output...)."""
+
+
+class UnsafeCheckpointError(ConversionError):
+    """The checkpoint is a pickle that carries code (or objects other than tensors and plain containers)."""
