@@ -80,6 +80,11 @@ __all__ += [
 ]
 # --- end processing ---
 
+# --- evaluation (issue 7) ---
+from .evaluation import pipeline as _zero_shot_video_pipeline  # registers "zero-shot-video-classification"
+
+# --- end evaluation ---
+
 # --- conversion (issue 4) ---
 from .conversion import ConversionError, convert_checkpoint  # noqa: E402
 

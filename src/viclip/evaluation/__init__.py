@@ -1,0 +1,77 @@
+# ruff: noqa: F401  (the TYPE_CHECKING imports exist for type checkers and IDEs)
+"""Zero-shot use and evaluation of ViCLIP: classification, retrieval, metrics, caching, plots, pipeline.
+
+Names are imported lazily (so ``import viclip.evaluation.pipeline`` does not pull in ``evaluate``,
+``datasets`` or matplotlib). Importing ``viclip.evaluation.pipeline`` registers
+``pipeline("zero-shot-video-classification")``.
+"""
+
+import importlib
+from typing import TYPE_CHECKING
+
+_EXPORTS = {
+    "CacheResult": "embedding_cache",
+    "EmbeddingCache": "embedding_cache",
+    "model_fingerprint": "embedding_cache",
+    "ViCLIPEncoder": "encoding",
+    "RetrievalRecall": "metrics",
+    "ZeroShotAccuracy": "metrics",
+    "load_metric": "metrics",
+    "ZeroShotVideoClassificationPipeline": "pipeline",
+    "plot_confusion_matrix": "plots",
+    "plot_similarity_heatmap": "plots",
+    "dual_softmax": "retrieval_metrics",
+    "retrieval_metrics": "retrieval_metrics",
+    "SearchHit": "search",
+    "VideoIndex": "search",
+    "embed_videos": "search",
+    "evaluate_classification": "tasks",
+    "evaluate_retrieval": "tasks",
+    "ACTIONCLIP_TEMPLATES": "templates",
+    "expand_templates": "templates",
+    "resolve_templates": "templates",
+    "CaptionedVideos": "video_list",
+    "LabelledVideo": "video_list",
+    "VideoItem": "video_list",
+    "list_videos": "video_list",
+    "read_captioned_videos": "video_list",
+    "read_labelled_videos": "video_list",
+    "ZeroShotClassifier": "zero_shot",
+    "template_averaged_scores": "zero_shot",
+    "topk_accuracy": "zero_shot",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:
+    from .embedding_cache import CacheResult, EmbeddingCache, model_fingerprint
+    from .encoding import ViCLIPEncoder
+    from .metrics import RetrievalRecall, ZeroShotAccuracy, load_metric
+    from .pipeline import ZeroShotVideoClassificationPipeline
+    from .plots import plot_confusion_matrix, plot_similarity_heatmap
+    from .retrieval_metrics import dual_softmax, retrieval_metrics
+    from .search import SearchHit, VideoIndex, embed_videos
+    from .tasks import evaluate_classification, evaluate_retrieval
+    from .templates import ACTIONCLIP_TEMPLATES, expand_templates, resolve_templates
+    from .video_list import (
+        CaptionedVideos,
+        LabelledVideo,
+        VideoItem,
+        list_videos,
+        read_captioned_videos,
+        read_labelled_videos,
+    )
+    from .zero_shot import ZeroShotClassifier, template_averaged_scores, topk_accuracy

@@ -1,0 +1,152 @@
+"""Video references and labelled video lists (CSV / JSONL) for classification and retrieval."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+VIDEO_EXTENSIONS: tuple[str, ...] = (".mp4", ".m4v", ".mkv", ".webm", ".avi", ".mov", ".mpg", ".mpeg", ".gif")
+
+
+@dataclass(frozen=True)
+class VideoItem:
+    """One clip: a file and an optional ``[start, end)`` window in seconds (``None`` = whole video)."""
+
+    path: str
+    start: float | None = None
+    end: float | None = None
+
+    def __post_init__(self):
+        if self.start is not None and self.start < 0:
+            raise ValueError(f"{self.path}: start time {self.start} is negative")
+        if self.start is not None and self.end is not None and self.end <= self.start:
+            raise ValueError(f"{self.path}: end time {self.end} is not after start time {self.start}")
+
+    def describe(self) -> str:
+        if self.start is None and self.end is None:
+            return self.path
+        return f"{self.path} [{self.start or 0:g}s-{'end' if self.end is None else f'{self.end:g}s'}]"
+
+
+@dataclass(frozen=True)
+class LabelledVideo:
+    item: VideoItem
+    label: str
+
+
+@dataclass(frozen=True)
+class CaptionedVideos:
+    """A retrieval gallery: distinct videos, all captions, and the video index of every caption."""
+
+    videos: list[VideoItem]
+    captions: list[str]
+    caption_to_video: list[int]
+
+
+def list_videos(
+    folder: str | os.PathLike, extensions: Sequence[str] = VIDEO_EXTENSIONS, recursive: bool = True
+) -> list[VideoItem]:
+    """Every video file under ``folder`` (sorted), as whole-video items."""
+    folder = Path(folder)
+    if not folder.exists():
+        raise FileNotFoundError(f"video folder {str(folder)!r} does not exist")
+    if folder.is_file():
+        return [VideoItem(str(folder))]
+    pattern = "**/*" if recursive else "*"
+    exts = {e.lower() for e in extensions}
+    paths = sorted(p for p in folder.glob(pattern) if p.is_file() and p.suffix.lower() in exts)
+    if not paths:
+        raise FileNotFoundError(f"no video files ({', '.join(sorted(exts))}) found in {str(folder)!r}")
+    return [VideoItem(str(p)) for p in paths]
+
+
+def _optional_float(value, where: str, key: str) -> float | None:
+    if value is None or (isinstance(value, str) and value.strip() == ""):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: {key}={value!r} is not a number of seconds") from None
+
+
+def _read_rows(path: Path) -> Iterable[tuple[str, dict]]:
+    if not path.is_file():
+        raise FileNotFoundError(f"video list {str(path)!r} does not exist")
+    suffix = path.suffix.lower()
+    if suffix in {".jsonl", ".json"}:
+        with path.open(encoding="utf-8") as f:
+            for number, line in enumerate(f, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as err:
+                    raise ValueError(f"{path}:{number}: not valid JSON ({err.msg})") from None
+                if not isinstance(row, dict):
+                    raise ValueError(f"{path}:{number}: expected a JSON object per line")
+                yield f"{path}:{number}", row
+    elif suffix in {".csv", ".tsv"}:
+        with path.open(encoding="utf-8", newline="") as f:
+            reader = csv.DictReader(f, delimiter="\t" if suffix == ".tsv" else ",")
+            for number, row in enumerate(reader, start=2):
+                yield f"{path}:{number}", row
+    else:
+        raise ValueError(f"video list {str(path)!r}: unsupported format {suffix!r}; use .csv, .tsv or .jsonl")
+
+
+def _item_from_row(row: dict, where: str, root: Path, check_exists: bool) -> VideoItem:
+    raw = row.get("path", row.get("video"))
+    if raw is None or str(raw).strip() == "":
+        raise ValueError(f"{where}: missing the 'path' column (the video file)")
+    path = Path(str(raw).strip())
+    if not path.is_absolute():
+        path = root / path
+    if check_exists and not path.is_file():
+        raise FileNotFoundError(f"{where}: video file {str(path)!r} does not exist")
+    start = _optional_float(row.get("start"), where, "start")
+    end = _optional_float(row.get("end"), where, "end")
+    try:
+        return VideoItem(str(path), start, end)
+    except ValueError as err:
+        raise ValueError(f"{where}: {err}") from None
+
+
+def read_labelled_videos(path: str | os.PathLike, check_exists: bool = True) -> list[LabelledVideo]:
+    """Read ``path,start,end,label`` rows (CSV/TSV with a header, or JSONL). Relative paths are relative
+    to the list's folder; ``start``/``end`` (seconds) are optional."""
+    path = Path(path)
+    rows = []
+    for where, row in _read_rows(path):
+        label = row.get("label")
+        if label is None or str(label).strip() == "":
+            raise ValueError(f"{where}: missing the 'label' column")
+        rows.append(LabelledVideo(_item_from_row(row, where, path.parent, check_exists), str(label).strip()))
+    if not rows:
+        raise ValueError(f"video list {str(path)!r} has no rows")
+    return rows
+
+
+def read_captioned_videos(path: str | os.PathLike, check_exists: bool = True) -> CaptionedVideos:
+    """Read a retrieval list: rows ``path,start,end,caption``; a video may appear on several rows, and in
+    JSONL ``caption`` may also be a list of strings. Videos keep their first-appearance order."""
+    path = Path(path)
+    index: dict[VideoItem, int] = {}
+    captions: list[str] = []
+    caption_to_video: list[int] = []
+    for where, row in _read_rows(path):
+        value = row.get("caption", row.get("text"))
+        texts = value if isinstance(value, list) else [value]
+        texts = [str(t).strip() for t in texts if t is not None and str(t).strip()]
+        if not texts:
+            raise ValueError(f"{where}: missing the 'caption' column (or it is empty)")
+        item = _item_from_row(row, where, path.parent, check_exists)
+        video_index = index.setdefault(item, len(index))
+        captions.extend(texts)
+        caption_to_video.extend([video_index] * len(texts))
+    if not captions:
+        raise ValueError(f"video list {str(path)!r} has no rows")
+    return CaptionedVideos(list(index), captions, caption_to_video)

@@ -1,0 +1,50 @@
+import json
+
+import pytest
+
+from viclip.evaluation.video_list import VideoItem, list_videos, read_captioned_videos, read_labelled_videos
+
+
+def test_csv_labelled_list_with_relative_paths_and_optional_times(video_dir):
+    (video_dir / "list.csv").write_text("path,start,end,label\nred.mp4,,,red\nblue.mp4,0.5,1.5,blue\n")
+    rows = read_labelled_videos(video_dir / "list.csv")
+    assert rows[0].item == VideoItem(str(video_dir / "red.mp4")) and rows[0].label == "red"
+    assert (rows[1].item.start, rows[1].item.end) == (0.5, 1.5)
+
+
+def test_jsonl_captions_group_videos(video_dir, tmp_path):
+    lines = [
+        {"path": str(video_dir / "red.mp4"), "caption": ["a red clip", "red"]},
+        {"path": str(video_dir / "blue.mp4"), "caption": "a blue clip"},
+        {"path": str(video_dir / "red.mp4"), "caption": "crimson"},
+    ]
+    (tmp_path / "c.jsonl").write_text("\n".join(json.dumps(x) for x in lines))
+    gallery = read_captioned_videos(tmp_path / "c.jsonl")
+    assert [v.path for v in gallery.videos] == [str(video_dir / "red.mp4"), str(video_dir / "blue.mp4")]
+    assert gallery.captions == ["a red clip", "red", "a blue clip", "crimson"]
+    assert gallery.caption_to_video == [0, 0, 1, 0]
+
+
+@pytest.mark.parametrize(
+    ("content", "error", "message"),
+    [
+        ("path,label\nmissing.mp4,x\n", FileNotFoundError, r"list.csv:2: video file .*missing.mp4"),
+        ("path,label\nred.mp4,\n", ValueError, "list.csv:2: missing the 'label' column"),
+        ("video_file,label\nred.mp4,x\n", ValueError, "missing the 'path' column"),
+        ("path,start,label\nred.mp4,soon,x\n", ValueError, "start='soon' is not a number"),
+        ("path,start,end,label\nred.mp4,2,1,x\n", ValueError, "end time 1.0 is not after start time 2.0"),
+        ("path,label\n", ValueError, "has no rows"),
+    ],
+)
+def test_bad_lists_name_the_line_and_problem(video_dir, tmp_path, content, error, message):
+    path = tmp_path / "list.csv"
+    path.write_text(content.replace("red.mp4", str(video_dir / "red.mp4")))
+    with pytest.raises(error, match=message):
+        read_labelled_videos(path)
+
+
+def test_missing_folder_and_empty_folder_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        list_videos(tmp_path / "nope")
+    with pytest.raises(FileNotFoundError, match="no video files"):
+        list_videos(tmp_path)
