@@ -1,0 +1,131 @@
+"""Initialise ViCLIP from a transformers `CLIPModel`, as ViCLIP was made from OpenAI CLIP.
+
+- The 2-D patch conv ``(D, C, p, p)`` becomes the Conv3d kernel ``(D, C, 1, p, p)`` (applied per frame).
+- The temporal position table starts at zero, so a ViCLIP made from CLIP embeds a one-frame video
+  exactly like CLIP embeds the image.
+- The text position table is cut to ViCLIP's 32 positions.
+- Attention q/k/v/out projections map one to one (both transformers CLIP and ViCLIP keep them split);
+  ``pre_layrnorm`` is renamed ``pre_layernorm``.
+- Spatial position embeddings are resized bicubically when the ViCLIP frame size differs from CLIP's.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from ..modeling import ViCLIPConfig, ViCLIPModel
+
+_RENAMES = {"vision_model.pre_layrnorm.": "vision_model.pre_layernorm."}
+
+
+def viclip_config_from_clip(
+    clip_config: Any,
+    num_frames: int = 8,
+    max_position_embeddings: int = 32,
+    image_size: int | None = None,
+    **vision_overrides: Any,
+) -> ViCLIPConfig:
+    """The `ViCLIPConfig` with the sizes of a transformers `CLIPConfig` (text context cut to 32)."""
+    vision, text = clip_config.vision_config, clip_config.text_config
+    vision_config = {
+        name: getattr(vision, name)
+        for name in ("hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
+                     "image_size", "patch_size", "num_channels", "hidden_act", "layer_norm_eps")
+    }  # fmt: skip
+    vision_config.update(num_frames=num_frames, **vision_overrides)
+    if image_size is not None:
+        vision_config["image_size"] = image_size
+    text_config = {
+        name: getattr(text, name)
+        for name in ("vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers",
+                     "num_attention_heads", "hidden_act", "layer_norm_eps",
+                     "pad_token_id", "bos_token_id", "eos_token_id")
+    }  # fmt: skip
+    if max_position_embeddings > text.max_position_embeddings:
+        raise ValueError(
+            f"max_position_embeddings={max_position_embeddings} exceeds CLIP's text context "
+            f"({text.max_position_embeddings})"
+        )
+    text_config["max_position_embeddings"] = max_position_embeddings
+    return ViCLIPConfig(
+        vision_config=vision_config,
+        text_config=text_config,
+        projection_dim=clip_config.projection_dim,
+        logit_scale_init_value=min(clip_config.logit_scale_init_value, math.log(100.0)),
+    )
+
+
+def _resize_positions(table: torch.Tensor, new_grid: int) -> torch.Tensor:
+    """``(1 + g*g, D)`` -> ``(1 + n*n, D)``: the CLS row kept, the grid resized bicubically."""
+    cls_row, grid = table[:1], table[1:]
+    old_grid = math.isqrt(grid.shape[0])
+    if old_grid * old_grid != grid.shape[0]:
+        raise ValueError(f"CLIP position table has {grid.shape[0]} patch rows, not a square grid")
+    grid = grid.reshape(1, old_grid, old_grid, -1).permute(0, 3, 1, 2).float()
+    grid = F.interpolate(grid, size=(new_grid, new_grid), mode="bicubic", align_corners=False)
+    grid = grid.permute(0, 2, 3, 1).reshape(new_grid * new_grid, -1).to(table.dtype)
+    return torch.cat([cls_row, grid])
+
+
+def clip_state_dict_to_viclip(
+    clip_state_dict: dict[str, torch.Tensor], config: ViCLIPConfig
+) -> dict[str, torch.Tensor]:
+    """Map a transformers `CLIPModel` state dict onto ViCLIP parameter names and shapes for `config`."""
+    out: dict[str, torch.Tensor] = {}
+    for name, tensor in clip_state_dict.items():
+        if name.endswith("position_ids"):
+            continue
+        for old, new in _RENAMES.items():
+            if name.startswith(old):
+                name = new + name[len(old) :]
+        if name == "vision_model.embeddings.patch_embedding.weight":
+            tensor = tensor.unsqueeze(2)  # (D, C, p, p) -> (D, C, 1, p, p)
+        elif name == "text_model.embeddings.position_embedding.weight":
+            tensor = tensor[: config.text_config.max_position_embeddings]
+        elif name == "vision_model.embeddings.position_embedding.weight":
+            grid = config.vision_config.image_size // config.vision_config.patch_size
+            if tensor.shape[0] != grid * grid + 1:
+                tensor = _resize_positions(tensor, grid)
+        elif name == "logit_scale":
+            tensor = tensor.clamp(max=config.logit_scale_max)
+        out[name] = tensor
+    vision = config.vision_config
+    out["vision_model.embeddings.temporal_embedding"] = torch.zeros(1, vision.num_frames, vision.hidden_size)
+    return out
+
+
+def viclip_from_clip(
+    clip_model: Any,
+    num_frames: int = 8,
+    max_position_embeddings: int = 32,
+    image_size: int | None = None,
+    **vision_overrides: Any,
+) -> ViCLIPModel:
+    """A `ViCLIPModel` initialised from a transformers `CLIPModel` (an instance, a folder or a Hub id).
+
+    Raises a ValueError listing the parameters that did not map (missing or unexpected).
+    """
+    if isinstance(clip_model, str):
+        from transformers import CLIPModel
+
+        clip_model = CLIPModel.from_pretrained(clip_model)
+    config = viclip_config_from_clip(
+        clip_model.config, num_frames, max_position_embeddings, image_size, **vision_overrides
+    )
+    state_dict = clip_state_dict_to_viclip(clip_model.state_dict(), config)
+    model = ViCLIPModel(config)
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state_dict))
+    unexpected = sorted(set(state_dict) - set(expected))
+    wrong_shape = [k for k in set(expected) & set(state_dict) if expected[k].shape != state_dict[k].shape]
+    if missing or unexpected or wrong_shape:
+        raise ValueError(
+            "CLIP -> ViCLIP mapping failed: "
+            f"missing {missing[:5]}, unexpected {unexpected[:5]}, wrong shape {sorted(wrong_shape)[:5]}"
+        )
+    model.load_state_dict(state_dict, strict=True)
+    return model
