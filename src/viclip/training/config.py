@@ -187,10 +187,23 @@ class TrainingConfig:
         return type(self).from_dict(values, source="command line")
 
 
+BUILTIN_CONFIGS = Path(__file__).parent / "configs"
+
+
+def builtin_config_names() -> list[str]:
+    """Names of the configs shipped with the package (`viclip train --config synthetic_cpu`)."""
+    return sorted(p.stem for p in BUILTIN_CONFIGS.glob("*.yaml"))
+
+
 def read_config_file(path: str | Path) -> dict[str, Any]:
+    """A YAML/JSON config file, or the name of a built-in config (see `builtin_config_names`)."""
     path = Path(path)
+    if not path.is_file() and path.parent == Path(".") and (BUILTIN_CONFIGS / f"{path.stem}.yaml").is_file():
+        path = BUILTIN_CONFIGS / f"{path.stem}.yaml"
     if not path.is_file():
-        raise ConfigError(f"config file not found: {path}")
+        raise ConfigError(
+            f"config file not found: {path} (built-in configs: {', '.join(builtin_config_names())})"
+        )
     text = path.read_text()
     try:
         values = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)

@@ -7,28 +7,13 @@ from typing import Any
 
 import torch
 
-try:
-    from ..evaluation.retrieval_metrics import retrieval_metrics as _retrieval_metrics
-except ImportError:  # pragma: no cover - the evaluation package is optional here
-    _retrieval_metrics = None
+from ..evaluation.retrieval_metrics import retrieval_metrics
 
 
 def recall_at_k(similarity: torch.Tensor, ks: Sequence[int] = (1, 5, 10)) -> dict[str, float]:
-    """R@K (percent) of a square ``(texts, videos)`` similarity matrix whose diagonal holds the pairs.
-
-    Uses `viclip.evaluation.retrieval_metrics` when available (which also gives median/mean ranks);
-    ties count against the correct item in both.
-    """
-    if _retrieval_metrics is not None:
-        return _retrieval_metrics(similarity, ks=ks)
-    similarity = similarity.float()
-    metrics = {}
-    for prefix, matrix in (("t2v", similarity), ("v2t", similarity.t())):
-        correct = matrix.diagonal()[:, None]
-        ranks = (matrix >= correct).sum(dim=1)  # 1-based, ties pessimistic (the item itself counts once)
-        for k in ks:
-            metrics[f"{prefix}_R@{k}"] = float((ranks <= k).float().mean() * 100)
-    return metrics
+    """R@K, median and mean rank (percent / ranks) of a square ``(texts, videos)`` similarity matrix whose
+    diagonal holds the pairs; ties count against the correct item."""
+    return retrieval_metrics(similarity, ks=ks)
 
 
 @torch.no_grad()

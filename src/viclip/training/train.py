@@ -1,6 +1,6 @@
 """`viclip train`: ViCLIP's contrastive training through Accelerate, from one CPU to many GPU nodes.
 
-    viclip train --config configs/synthetic_cpu.yaml [--key value ...] [--resume latest]
+    viclip train --config synthetic_cpu [--key value ...] [--resume latest]
     accelerate launch [--config_file configs/accelerate/ddp.yaml] -m viclip.training.train --config ...
 
 Library use: :func:`train` takes a `TrainingConfig` and, optionally, a model and datasets built in Python.
