@@ -2,6 +2,7 @@
 
 from .configuration_viclip import ViCLIPConfig, ViCLIPTextConfig, ViCLIPVisionConfig
 from .modeling_viclip import (
+    ViCLIPForVideoClassification,
     ViCLIPModel,
     ViCLIPOutput,
     ViCLIPPreTrainedModel,
@@ -20,6 +21,7 @@ from .original_state_dict import (
 __all__ = [
     "StateDictMismatchError",
     "ViCLIPConfig",
+    "ViCLIPForVideoClassification",
     "ViCLIPModel",
     "ViCLIPOutput",
     "ViCLIPPreTrainedModel",

@@ -15,7 +15,7 @@ from torch import nn
 from transformers import initialization as init
 from transformers.activations import ACT2FN
 from transformers.modeling_layers import GradientCheckpointingLayer
-from transformers.modeling_outputs import BaseModelOutput, BaseModelOutputWithPooling
+from transformers.modeling_outputs import BaseModelOutput, BaseModelOutputWithPooling, ImageClassifierOutput
 from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS, PreTrainedModel
 from transformers.processing_utils import Unpack
 from transformers.utils import ModelOutput, TransformersKwargs, logging
@@ -405,17 +405,14 @@ class ViCLIPPreTrainedModel(PreTrainedModel):
         elif isinstance(module, nn.LayerNorm):
             init.ones_(module.weight)
             init.zeros_(module.bias)
+        # Projections are matched by identity: transformers only calls `_init_weights` with a model class itself
+        # when that module holds parameters of its own, which the with-projection models do not.
+        elif module is getattr(self, "visual_projection", None):
+            init.normal_(module.weight, std=self.config.vision_config.hidden_size**-0.5 * factor)
+        elif module is getattr(self, "text_projection", None):
+            init.normal_(module.weight, std=self.config.text_config.hidden_size**-0.5 * factor)
         elif isinstance(module, ViCLIPModel):
-            init.normal_(module.text_projection.weight, std=module.text_embed_dim**-0.5 * factor)
-            init.normal_(module.visual_projection.weight, std=module.vision_embed_dim**-0.5 * factor)
             init.constant_(module.logit_scale, self.config.logit_scale_init_value)
-        elif isinstance(module, ViCLIPVisionModelWithProjection):
-            std = module.config.vision_config.hidden_size**-0.5 * factor
-            init.normal_(module.visual_projection.weight, std=std)
-        elif isinstance(module, ViCLIPTextModelWithProjection):
-            init.normal_(
-                module.text_projection.weight, std=module.config.text_config.hidden_size**-0.5 * factor
-            )
 
 
 class ViCLIPVisionModel(ViCLIPPreTrainedModel):
@@ -658,7 +655,88 @@ class ViCLIPTextModelWithProjection(ViCLIPPreTrainedModel):
         )
 
 
+class ViCLIPForVideoClassification(ViCLIPPreTrainedModel):
+    """The ViCLIP video tower with a linear classification head, for fine-tuned action recognition.
+
+    Its config is a [`ViCLIPConfig`] (with `num_labels`, `id2label`/`label2id` and `problem_type`), so a saved
+    [`ViCLIPModel`] folder loads directly: `ViCLIPForVideoClassification.from_pretrained(folder, num_labels=...)`
+    keeps the video tower and `visual_projection`, drops the text tower, `text_projection` and `logit_scale`,
+    and initialises the head `classifier`.
+
+    The head reads the projected video embedding: `classifier(dropout(visual_projection(post_layernorm(CLS))))`.
+    The original ViCLIP vision encoder ends in that projection, so fine-tuning starts from the very embedding
+    pretraining aligned with text. `config.classifier_dropout` (default 0) sets the dropout.
+
+    A 6-D input `(batch, views, frames, channels, height, width)` is multi-view testing: every view is
+    classified and the logits are averaged over views.
+    """
+
+    config: ViCLIPConfig
+    input_modalities = ("video",)
+
+    def __init__(self, config: ViCLIPConfig):
+        super().__init__(config)
+        # The video-classification pipeline reads `config.num_frames` to know how many frames to sample.
+        if getattr(config, "num_frames", None) is None:
+            config.num_frames = config.vision_config.num_frames
+        self.num_labels = config.num_labels
+        self.vision_model = ViCLIPVisionModel._from_config(config.vision_config)
+        self.visual_projection = nn.Linear(
+            config.vision_config.hidden_size, config.projection_dim, bias=False
+        )
+        self.dropout = nn.Dropout(getattr(config, "classifier_dropout", None) or 0.0)
+        self.classifier = nn.Linear(config.projection_dim, config.num_labels)
+        self.post_init()
+
+    def _init_weights(self, module: nn.Module) -> None:
+        # The head is matched by identity, like the projections in the base class.
+        if module is getattr(self, "classifier", None):
+            init.normal_(module.weight, std=0.02 * getattr(self.config, "initializer_factor", 1.0))
+            init.zeros_(module.bias)
+        else:
+            super()._init_weights(module)
+
+    @can_return_tuple
+    def forward(
+        self,
+        pixel_values_videos: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        **kwargs: Unpack[TransformersKwargs],
+    ) -> ImageClassifierOutput:
+        r"""
+        pixel_values_videos (`torch.FloatTensor` of shape `(batch_size, num_frames, num_channels, height, width)`):
+            Normalised frames, or `(batch_size, num_views, num_frames, num_channels, height, width)` for
+            multi-view testing (logits averaged over the views; hidden states and attentions are per view).
+        labels (`torch.LongTensor` of shape `(batch_size,)` or `torch.FloatTensor` of shape `(batch_size, num_labels)`,
+            *optional*):
+            Class indices for single-label classification (cross-entropy), multi-hot targets for
+            `problem_type="multi_label_classification"` (BCE with logits), values for `num_labels == 1`
+            (regression, MSE).
+        """
+        if pixel_values_videos is None:
+            raise ValueError("You have to specify pixel_values_videos.")
+        num_views = None
+        if pixel_values_videos.ndim == 6:
+            batch_size, num_views = pixel_values_videos.shape[:2]
+            pixel_values_videos = pixel_values_videos.flatten(0, 1)
+        outputs: BaseModelOutputWithPooling = self.vision_model(
+            pixel_values_videos=pixel_values_videos, **kwargs
+        )
+        embeds = self.visual_projection(outputs.pooler_output)
+        logits = self.classifier(self.dropout(embeds))
+        if num_views is not None:
+            logits = logits.view(batch_size, num_views, -1).mean(dim=1)
+
+        loss = None
+        if labels is not None:
+            loss = self.loss_function(labels, logits, self.config, **kwargs)
+        return ImageClassifierOutput(
+            loss=loss, logits=logits, hidden_states=outputs.hidden_states, attentions=outputs.attentions
+        )
+
+
 __all__ = [
+    "ViCLIPForVideoClassification",
     "ViCLIPModel",
     "ViCLIPPreTrainedModel",
     "ViCLIPTextModel",

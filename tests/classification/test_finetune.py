@@ -1,0 +1,117 @@
+"""The fine-tuning recipe: layer-wise decay groups, top-k metrics, and a few Trainer steps end to end."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from transformers import EvalPrediction, pipeline
+
+from viclip import ViCLIPForVideoClassification
+from viclip.classification.finetune import (
+    build_model,
+    layer_decay_param_groups,
+    layer_id,
+    main,
+    mixed_precision_flags,
+    topk_metrics,
+)
+
+from .conftest import LABELS, classifier_config
+
+
+def test_layer_ids_run_from_embeddings_to_head():
+    assert layer_id("vision_model.embeddings.patch_embedding.weight", 2) == 0
+    assert layer_id("vision_model.pre_layernorm.weight", 2) == 0
+    assert layer_id("vision_model.encoder.layers.0.mlp.fc1.weight", 2) == 1
+    assert layer_id("vision_model.encoder.layers.1.self_attn.q_proj.bias", 2) == 2
+    assert layer_id("vision_model.post_layernorm.weight", 2) == 3
+    assert layer_id("classifier.weight", 2) == 3
+
+
+def test_layer_decay_groups_scale_lr_by_depth_and_skip_decay_on_norms_and_biases():
+    model = ViCLIPForVideoClassification(classifier_config())
+    groups = layer_decay_param_groups(model, learning_rate=1.0, weight_decay=0.05, layer_decay=0.5)
+    lr_of = {id(p): (g["lr"], g["weight_decay"]) for g in groups for p in g["params"]}
+    params = dict(model.named_parameters())
+    assert lr_of[id(params["classifier.weight"])] == (1.0, 0.05)
+    assert lr_of[id(params["classifier.bias"])] == (1.0, 0.0)
+    assert lr_of[id(params["vision_model.encoder.layers.1.mlp.fc1.weight"])] == (0.5, 0.05)
+    assert lr_of[id(params["vision_model.encoder.layers.0.layer_norm1.weight"])] == (0.25, 0.0)
+    assert lr_of[id(params["vision_model.embeddings.patch_embedding.weight"])] == (0.125, 0.05)
+    assert lr_of[id(params["vision_model.embeddings.temporal_embedding"])] == (0.125, 0.0)
+    assert sum(len(g["params"]) for g in groups) == len(params)
+
+
+def test_topk_metrics_in_percent_and_only_for_k_below_the_class_count():
+    logits = np.array([[3.0, 2, 1, 0, 0, 0], [0, 1, 3, 2, 0, 0], [0, 0, 0, 0, 1, 2]])
+    labels = np.array([0, 3, 4])
+    assert topk_metrics(6)(EvalPrediction(logits, labels)) == pytest.approx({"top1": 100 / 3, "top5": 100.0})
+    assert set(topk_metrics(4)(EvalPrediction(logits[:, :4], np.array([0, 3, 3])))) == {"top1"}
+
+
+def test_mixed_precision_auto_is_off_on_cpu():
+    if torch.cuda.is_available():
+        pytest.skip("checks the CPU default")
+    assert mixed_precision_flags("auto") == {"bf16": False, "fp16": False}
+    assert mixed_precision_flags("bf16") == {"bf16": True, "fp16": False}
+
+
+def test_build_model_from_a_classifier_folder_reinitialises_a_head_of_another_size(tmp_path):
+    ViCLIPForVideoClassification(classifier_config()).save_pretrained(tmp_path)
+    model = build_model(["a", "b"], str(tmp_path), drop_path=0.2)
+    assert model.config.id2label == {0: "a", 1: "b"} and model.classifier.out_features == 2
+    assert model.vision_model.encoder.layers[-1].drop_path.drop_prob == pytest.approx(0.2)
+
+
+def test_finetune_cli_trains_evaluates_and_saves_a_pipeline_ready_folder(synthetic_actions, tmp_path, capsys):
+    out = tmp_path / "run"
+    code = main(
+        [
+            "--train", str(synthetic_actions.train), "--eval", str(synthetic_actions.eval),
+            "--labels", ",".join(LABELS), "--scratch", "tiny", "--output-dir", str(out),
+            "--max-steps", "2", "--batch-size", "4", "--eval-batch-size", "2",
+            "--eval-clips", "2", "--eval-crops", "1", "--no-flip", "--logging-steps", "1",
+        ]
+    )  # fmt: skip
+    assert code == 0
+    results = json.loads((out / "eval_results.json").read_text())
+    assert 0.0 <= results["eval_top1"] <= 100.0 and results["eval_views"] == 2
+    assert results["skipped_eval_videos"] == {}
+    assert json.loads((out / "config.json").read_text())["id2label"] == {
+        str(i): n for i, n in enumerate(LABELS)
+    }
+    assert (out / "video_preprocessor_config.json").is_file() and (out / "model.safetensors").is_file()
+    assert not list(out.glob("*.bin"))  # no pickles
+    assert "eval_top1" in capsys.readouterr().out
+
+    video = str(
+        synthetic_actions.eval.parent
+        / "videos"
+        / next((synthetic_actions.eval.parent / "videos").iterdir()).name
+    )
+    result = pipeline("video-classification", model=str(out))(video, top_k=2)
+    assert len(result) == 2 and {r["label"] for r in result} <= set(LABELS)
+
+
+def test_finetune_cli_missing_list_is_one_line_error(tmp_path, capsys):
+    code = main(["--train", str(tmp_path / "absent.csv"), "--output-dir", str(tmp_path / "out")])
+    assert code == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("viclip finetune-classifier: error:") and "absent.csv" in err and "\n" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_scratch_model_gets_a_random_temporal_table_and_a_loaded_one_keeps_its_own(tmp_path):
+    torch.manual_seed(0)
+    scratch = build_model(list(LABELS), scratch="tiny")
+    table = scratch.vision_model.embeddings.temporal_embedding
+    assert table.abs().max() > 0 and table.std().item() == pytest.approx(0.02, rel=0.5)
+    saved = ViCLIPForVideoClassification(classifier_config())
+    saved.save_pretrained(tmp_path)
+    loaded = build_model(list(LABELS), str(tmp_path))
+    torch.testing.assert_close(
+        loaded.vision_model.embeddings.temporal_embedding, saved.vision_model.embeddings.temporal_embedding
+    )
