@@ -26,20 +26,6 @@ from typing import Any
 
 import torch
 
-# The original demo's captions (OpenGVLab/InternVideo, Data/InternVid/viclip/demo.ipynb), indexed from 0.
-ORIGINAL_DEMO_CAPTIONS = (
-    "A playful dog and its owner wrestle in the snowy yard, chasing each other with joyous abandon.",
-    "A man in a gray coat walks through the snowy landscape, pulling a sleigh loaded with toys.",
-    "A person dressed in a blue jacket shovels the snow-covered pavement outside their house.",
-    "A pet dog excitedly runs through the snowy yard, chasing a toy thrown by its owner.",
-    "A person stands on the snowy floor, pushing a sled loaded with blankets, preparing for a fun-filled ride.",
-    "A man in a gray hat and coat walks through the snowy yard, carefully navigating around the trees.",
-    "A playful dog slides down a snowy hill, wagging its tail with delight.",
-    "A person in a blue jacket walks their pet on a leash, enjoying a peaceful winter walk among the trees.",
-    "A man in a gray sweater plays fetch with his dog in the snowy yard, throwing a toy and watching it run.",
-    "A person bundled up in a blanket walks through the snowy landscape, enjoying the serene winter scenery.",
-)
-
 # The embedded default: the built-in training config `synthetic_cpu` (a small ViCLIP trained from scratch on
 # synthetic moving shapes in a few CPU minutes).
 DEMO_CONFIG = "synthetic_cpu"
@@ -217,34 +203,42 @@ def example_video_path() -> Path:
     return Path(str(resources.files("viclip") / "assets" / "example1.mp4"))
 
 
-def run_original_demo(checkpoint: str | os.PathLike, output_dir: Path) -> list[tuple[int, float]]:
-    """Convert a released checkpoint and run the original demo; returns the top-5 (caption index, probability)."""
-    from .conversion import convert_checkpoint
-    from .modeling import ViCLIPModel
-    from .processing import ViCLIPProcessor, ViCLIPVideoProcessor
+def original_demo_probabilities(
+    model: Any, processor: Any, video: str | os.PathLike | None = None
+) -> torch.Tensor:
+    """The original demo: `video` (default `example1.mp4`) with the demo's preprocessing (frames 0, s, 2s, ...;
+    bilinear resize without antialias) against its ten captions; softmax(100 * cosine), shape (10,)."""
+    from .model_card import DEMO_CAPTIONS
+    from .processing import ViCLIPVideoProcessor
 
-    folder = output_dir / "converted"
-    print(f"[1/2] converting {checkpoint} into {folder}")
-    convert_checkpoint(checkpoint, folder, force=True)
-    model = ViCLIPModel.from_pretrained(folder).eval()
-    processor = ViCLIPProcessor.from_pretrained(folder)
     vision = model.config.vision_config
     demo_processor = ViCLIPVideoProcessor.for_demo(
         size={"height": vision.image_size, "width": vision.image_size}, num_frames=vision.num_frames
     )
-    print(f"[2/2] {example_video_path().name} against the demo's {len(ORIGINAL_DEMO_CAPTIONS)} captions")
-    pixels = demo_processor(str(example_video_path()), return_tensors="pt")["pixel_values_videos"]
-    text = processor(text=list(ORIGINAL_DEMO_CAPTIONS), return_tensors="pt")
+    pixels = demo_processor(str(video or example_video_path()), return_tensors="pt")["pixel_values_videos"]
+    text = processor(text=list(DEMO_CAPTIONS), return_tensors="pt")
     with torch.no_grad():
-        video = model.get_video_features(pixel_values_videos=pixels).pooler_output
-        texts = model.get_text_features(**text).pooler_output
-    video = torch.nn.functional.normalize(video, dim=-1)
-    texts = torch.nn.functional.normalize(texts, dim=-1)
-    probabilities = (100.0 * video @ texts.t()).softmax(dim=-1)[0]
-    top = probabilities.topk(5)
+        out = model(input_ids=text["input_ids"], pixel_values_videos=pixels)
+    return (100.0 * out.video_embeds @ out.text_embeds.t()).softmax(dim=-1)[0]
+
+
+def run_original_demo(checkpoint: str | os.PathLike, output_dir: Path) -> list[tuple[int, float]]:
+    """Convert a released checkpoint and run the original demo; returns the top-5 (caption index, probability)."""
+    from transformers import AutoModel, AutoProcessor
+
+    from .conversion import convert_checkpoint
+    from .model_card import DEMO_CAPTIONS
+
+    folder = output_dir / "converted"
+    print(f"[1/2] converting {checkpoint} into {folder}")
+    convert_checkpoint(checkpoint, folder, force=True)
+    model = AutoModel.from_pretrained(folder).eval()
+    processor = AutoProcessor.from_pretrained(folder)
+    print(f"[2/2] {example_video_path().name} against the demo's {len(DEMO_CAPTIONS)} captions")
+    top = original_demo_probabilities(model, processor).topk(5)
     ranked = [(int(i), float(p)) for p, i in zip(top.values, top.indices)]
     for index, probability in ranked:
-        print(f"  [{index}] {probability:.4f}  {ORIGINAL_DEMO_CAPTIONS[index]}")
+        print(f"  [{index}] {probability:.4f}  {DEMO_CAPTIONS[index]}")
     return ranked
 
 

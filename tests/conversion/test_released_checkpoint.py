@@ -10,12 +10,11 @@ import os
 from pathlib import Path
 
 import pytest
-import torch
 from transformers import AutoModel, AutoProcessor
-from transformers.image_utils import PILImageResampling
 
 from viclip.conversion import convert_checkpoint
-from viclip.model_card import DEMO_CAPTIONS, RELEASES
+from viclip.demo import original_demo_probabilities
+from viclip.model_card import RELEASES
 from viclip_testing import ASSETS
 
 CHECKPOINT = os.environ.get("VICLIP_CHECKPOINT")
@@ -27,20 +26,7 @@ def test_released_l14_reproduces_the_published_demo_top5(tmp_path):
     assert result.preset == "viclip-l14" and result.num_parameters == 427_590_145
     model = AutoModel.from_pretrained(result.output_dir).eval()
     processor = AutoProcessor.from_pretrained(result.output_dir)
-    inputs = processor(
-        text=DEMO_CAPTIONS,
-        videos=str(ASSETS / "example1.mp4"),
-        sampling="demo",
-        resample=PILImageResampling.BILINEAR,
-        antialias=False,
-        return_tensors="pt",
-    )
-    with torch.no_grad():
-        out = model(**inputs)
-    probs = (100.0 * out.video_embeds @ out.text_embeds.t()).softmax(dim=-1)[
-        0
-    ]  # the demo's softmax(100 * cos)
-    top = probs.topk(5)
+    top = original_demo_probabilities(model, processor, ASSETS / "example1.mp4").topk(5)
     published = RELEASES["l14-internvid-10m-flt"].results.demo_top5
     assert top.indices.tolist() == [index for index, _ in published]
     for prob, (_, expected) in zip(top.values.tolist(), published):

@@ -56,3 +56,17 @@ def test_the_original_demo_video_ships_with_the_package():
 def test_missing_checkpoint_is_one_clear_error(tmp_path, capsys):
     assert main(["--checkpoint", str(tmp_path / "nope.pth"), "--output-dir", str(tmp_path / "out")]) == 1
     assert f"checkpoint {tmp_path / 'nope.pth'} does not exist" in capsys.readouterr().err
+
+
+def test_original_demo_path_gives_a_distribution_over_the_ten_captions():
+    """Random tiny weights: the code path only (the published numbers need the real weights, see
+    tests/conversion/test_released_checkpoint.py)."""
+    from viclip import ViCLIPModel, ViCLIPProcessor
+    from viclip.demo import original_demo_probabilities
+    from viclip_testing import tiny_config
+
+    torch.manual_seed(0)
+    probabilities = original_demo_probabilities(ViCLIPModel(tiny_config()).eval(), ViCLIPProcessor())
+    assert probabilities.shape == (10,)
+    assert (probabilities > 0).all()
+    torch.testing.assert_close(probabilities.sum(), torch.tensor(1.0))

@@ -27,6 +27,7 @@ from torch import nn
 from transformers import Trainer, TrainingArguments
 
 from ..modeling import ViCLIPConfig, ViCLIPForVideoClassification
+from ..modeling.scratch_init import randomize_temporal_embedding
 from ..processing import ViCLIPVideoProcessor
 from .data import (
     LabelledVideoDataset,
@@ -164,11 +165,7 @@ def build_model(
             scratch, vision_config=vision, **label_kwargs, classifier_dropout=classifier_dropout
         )
     model = ViCLIPForVideoClassification(config)
-    # ViCLIP zero-initialises the temporal table, right when starting from CLIP/ViCLIP weights. From scratch, a
-    # zero table leaves the frames interchangeable and training stalls on what frames without order can tell
-    # (the axis of a motion, not its direction); a small random table breaks that symmetry.
-    with torch.no_grad():
-        model.vision_model.embeddings.temporal_embedding.normal_(std=config.vision_config.initializer_range)
+    randomize_temporal_embedding(model)
     return model
 
 
