@@ -14,7 +14,7 @@ def test_demo_config_is_a_builtin_training_config():
     config = TrainingConfig.from_file("synthetic_cpu")
     assert config.synthetic["held_out_videos"] > 0
     assert config.augment is False  # a horizontal flip would swap left and right
-    assert config.max_steps == 400
+    assert config.max_steps == 600
 
 
 def test_held_out_rows_are_joined_to_their_videos(tmp_path):
