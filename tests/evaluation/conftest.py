@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from viclip.data.synthetic import write_video as encode_video
+
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 
 
@@ -14,21 +16,15 @@ def write_video(
     path: Path, color: tuple[int, int, int], num_frames: int = 16, fps: int = 8, size=(48, 40)
 ) -> Path:
     """A small H.264 clip: a solid colour with a moving white square, so frames differ."""
-    import av
-
     width, height = size
-    with av.open(str(path), mode="w") as container:
-        stream = container.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        for i in range(num_frames):
-            frame = np.empty((height, width, 3), dtype=np.uint8)
-            frame[:] = color
-            x = (i * 2) % (width - 8)
-            frame[8:16, x : x + 8] = 255
-            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
+    frames = []
+    for i in range(num_frames):
+        frame = np.empty((height, width, 3), dtype=np.uint8)
+        frame[:] = color
+        x = (i * 2) % (width - 8)
+        frame[8:16, x : x + 8] = 255
+        frames.append(frame)
+    encode_video(path, frames, fps=fps)
     return path
 
 
