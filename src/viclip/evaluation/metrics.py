@@ -37,6 +37,12 @@ class _InMemoryMetric(evaluate.Metric):
         super().__init__(*args, keep_in_memory=keep_in_memory, **kwargs)
 
 
+# Both metrics take one row of scores per example and the index of the right column.
+_SCORES_AND_INDEX = datasets.Features(
+    {"predictions": datasets.Sequence(datasets.Value("float32")), "references": datasets.Value("int64")}
+)
+
+
 class ZeroShotAccuracy(_InMemoryMetric):
     """Zero-shot top-k accuracy (percent) and the paper's ``avg`` = (top-1 + top-5) / 2.
 
@@ -53,12 +59,7 @@ class ZeroShotAccuracy(_InMemoryMetric):
                 "predictions: list of per-class scores for each video; references: int class index; "
                 "ks: tuple of k (default (1, 5))."
             ),
-            features=datasets.Features(
-                {
-                    "predictions": datasets.Sequence(datasets.Value("float32")),
-                    "references": datasets.Value("int64"),
-                }
-            ),
+            features=_SCORES_AND_INDEX,
         )
 
     def _compute(self, predictions, references, ks: Sequence[int] = (1, 5)) -> dict[str, float]:
@@ -87,12 +88,7 @@ class RetrievalRecall(_InMemoryMetric):
                 "predictions: the similarity of one caption to every video; references: the caption's video "
                 "index; ks: tuple of K; dual_softmax: bool; temperature: float."
             ),
-            features=datasets.Features(
-                {
-                    "predictions": datasets.Sequence(datasets.Value("float32")),
-                    "references": datasets.Value("int64"),
-                }
-            ),
+            features=_SCORES_AND_INDEX,
         )
 
     def _compute(
