@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from viclip.demo import direction_accuracy, read_held_out_clips
-from viclip.evaluation import CaptionedVideos, ViCLIPEncoder, VideoItem, evaluate_retrieval
+from viclip.evaluation import CaptionedVideos, VideoTextEmbedder, VideoItem, evaluate_retrieval
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", help="write the metrics as JSON here")
     args = parser.parse_args(argv)
 
-    encoder = ViCLIPEncoder.from_pretrained(args.model)
+    encoder = VideoTextEmbedder.from_pretrained(args.model)
     clips = read_held_out_clips(Path(args.data) / "held_out.jsonl", Path(args.data) / "videos")
     items = [VideoItem(c.path, c.start, c.end) for c in clips]
     gallery = CaptionedVideos(items, [c.caption for c in clips], list(range(len(items))))

@@ -92,7 +92,7 @@ def run_synthetic_demo(
     from .evaluation import (
         CaptionedVideos,
         LabelledVideo,
-        ViCLIPEncoder,
+        VideoTextEmbedder,
         VideoItem,
         evaluate_classification,
         evaluate_retrieval,
@@ -120,7 +120,7 @@ def run_synthetic_demo(
     print(f"[3/6] reloading the saved Hub folder {folder} with AutoModel / AutoProcessor")
     model = AutoModel.from_pretrained(folder).eval()
     processor = AutoProcessor.from_pretrained(folder)
-    encoder = ViCLIPEncoder(model, processor)
+    encoder = VideoTextEmbedder(model, processor)
 
     print("[4/6] held-out evaluation: retrieval, zero-shot classification, direction test")
     data_dir = Path(config.train_annotations).parent

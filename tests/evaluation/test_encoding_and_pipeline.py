@@ -5,7 +5,7 @@ from transformers import pipeline
 
 import viclip.evaluation.pipeline  # noqa: F401 - registers the task
 from viclip import VideoDecodeError, read_video_clip
-from viclip.evaluation import ViCLIPEncoder, VideoItem
+from viclip.evaluation import VideoTextEmbedder, VideoItem
 from viclip.evaluation.templates import ACTIONCLIP_TEMPLATES
 
 LABELS = ["red", "green", "blue"]
@@ -18,7 +18,7 @@ def pipe(tiny_model, tiny_processor):
 
 @pytest.fixture(scope="module")
 def encoder(tiny_model, tiny_processor):
-    return ViCLIPEncoder(tiny_model, tiny_processor)
+    return VideoTextEmbedder(tiny_model, tiny_processor)
 
 
 def test_pipeline_scores_equal_template_averaged_cosine(pipe, encoder, video_dir):
@@ -76,7 +76,7 @@ def test_pipeline_on_converted_tiny_fixture(
     results = pipe([str(video_dir / "blue.mp4"), str(example_video)], candidate_labels=LABELS, batch_size=2)
     assert len(results) == 2 and all(len(r) == 3 for r in results)
     # the pipeline's similarity is the original model's: the fixture's own embeddings, template-averaged
-    encoder = ViCLIPEncoder(converted_tiny_fixture, processor)
+    encoder = VideoTextEmbedder(converted_tiny_fixture, processor)
     video = encoder.encode_videos([VideoItem(str(video_dir / "blue.mp4"))])[0]
     texts = encoder.encode_text([t.format("blue") for t in ACTIONCLIP_TEMPLATES])
     blue = next(r for r in results[0] if r["label"] == "blue")
@@ -84,7 +84,7 @@ def test_pipeline_on_converted_tiny_fixture(
 
 
 def test_converted_fixture_with_clip_tokenizer_gives_a_clear_error(converted_tiny_fixture, tiny_processor):
-    encoder = ViCLIPEncoder(converted_tiny_fixture, tiny_processor)
+    encoder = VideoTextEmbedder(converted_tiny_fixture, tiny_processor)
     with pytest.raises(ValueError, match="vocabulary has 1000 tokens"):
         encoder.encode_text(["a dog"])
 

@@ -13,7 +13,7 @@ _EXPORTS = {
     "CacheResult": "embedding_cache",
     "EmbeddingCache": "embedding_cache",
     "model_fingerprint": "embedding_cache",
-    "ViCLIPEncoder": "encoding",
+    "VideoTextEmbedder": "embedder",
     "RetrievalRecall": "metrics",
     "ZeroShotAccuracy": "metrics",
     "load_metric": "metrics",
@@ -58,7 +58,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from .embedding_cache import CacheResult, EmbeddingCache, model_fingerprint
-    from .encoding import ViCLIPEncoder
+    from .embedder import VideoTextEmbedder
     from .metrics import RetrievalRecall, ZeroShotAccuracy, load_metric
     from .pipeline import ZeroShotVideoClassificationPipeline
     from .plots import plot_confusion_matrix, plot_similarity_heatmap

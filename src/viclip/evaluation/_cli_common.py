@@ -50,7 +50,7 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def load_encoder(args: argparse.Namespace):
-    from .encoding import ViCLIPEncoder
+    from .embedder import VideoTextEmbedder
 
     model = str(args.model)
     path = Path(model)
@@ -66,7 +66,7 @@ def load_encoder(args: argparse.Namespace):
         raise CliError(f"--batch-size must be at least 1, got {args.batch_size}")
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     try:
-        return ViCLIPEncoder.from_pretrained(
+        return VideoTextEmbedder.from_pretrained(
             model, device=device, dtype=DTYPES[args.dtype], sampling=args.sampling
         )
     except OSError as err:

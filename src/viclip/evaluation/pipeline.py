@@ -15,7 +15,7 @@ from transformers import Pipeline
 from transformers.pipelines import PIPELINE_REGISTRY
 
 from ..modeling import ViCLIPModel
-from .encoding import ViCLIPEncoder
+from .embedder import VideoTextEmbedder
 from .templates import resolve_templates
 from .video_list import VideoItem
 from .zero_shot import ZeroShotClassifier
@@ -90,7 +90,7 @@ class ZeroShotVideoClassificationPipeline(Pipeline):
         if self.tokenizer is None:
             # The base class batches with the tokenizer's pad id; ours pads nothing but needs one.
             self.tokenizer = getattr(self.processor, "tokenizer", None)
-        self.encoder = ViCLIPEncoder(self.model, self.processor)
+        self.encoder = VideoTextEmbedder(self.model, self.processor)
         self._classifiers: dict[tuple, ZeroShotClassifier] = {}
 
     def __call__(self, videos: Any, candidate_labels: Sequence[str] | None = None, **kwargs: Any):
@@ -140,7 +140,7 @@ class ZeroShotVideoClassificationPipeline(Pipeline):
     def preprocess(self, video, sampling: str | None = None):
         video = _as_video_input(video)
         if sampling is not None and sampling != self.encoder.sampling:
-            encoder = ViCLIPEncoder(self.model, self.processor, sampling=sampling)
+            encoder = VideoTextEmbedder(self.model, self.processor, sampling=sampling)
         else:
             encoder = self.encoder
         return {"pixel_values_videos": encoder.preprocess([video])}

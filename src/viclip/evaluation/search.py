@@ -9,12 +9,12 @@ from dataclasses import dataclass
 import torch
 
 from .embedding_cache import CacheResult, EmbeddingCache
-from .encoding import ViCLIPEncoder
+from .embedder import VideoTextEmbedder
 from .video_list import VideoItem
 
 
 def embed_videos(
-    encoder: ViCLIPEncoder,
+    encoder: VideoTextEmbedder,
     items: Sequence[VideoItem],
     cache_path: str | os.PathLike | None = None,
     batch_size: int = 8,
@@ -45,7 +45,7 @@ class VideoIndex:
             print(hit.rank, hit.score, hit.item.path)
     """
 
-    def __init__(self, encoder: ViCLIPEncoder, items: Sequence[VideoItem], embeddings: torch.Tensor):
+    def __init__(self, encoder: VideoTextEmbedder, items: Sequence[VideoItem], embeddings: torch.Tensor):
         if len(items) != len(embeddings):
             raise ValueError(f"{len(items)} videos but {len(embeddings)} embeddings")
         self.encoder = encoder
@@ -57,7 +57,7 @@ class VideoIndex:
     @classmethod
     def build(
         cls,
-        encoder: ViCLIPEncoder,
+        encoder: VideoTextEmbedder,
         items: Sequence[VideoItem],
         cache_path: str | os.PathLike | None = None,
         batch_size: int = 8,

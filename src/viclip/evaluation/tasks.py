@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from .encoding import ViCLIPEncoder
+from .embedder import VideoTextEmbedder
 from .metrics import RetrievalRecall, ZeroShotAccuracy
 from .plots import plot_confusion_matrix, plot_similarity_heatmap
 from .search import embed_videos
@@ -17,7 +17,7 @@ from .video_list import CaptionedVideos, LabelledVideo
 
 
 def evaluate_classification(
-    encoder: ViCLIPEncoder,
+    encoder: VideoTextEmbedder,
     videos: Sequence[LabelledVideo],
     class_names: Sequence[str] | None = None,
     templates: str | Sequence[str] | None = None,
@@ -69,7 +69,7 @@ def evaluate_classification(
 
 
 def evaluate_retrieval(
-    encoder: ViCLIPEncoder,
+    encoder: VideoTextEmbedder,
     gallery: CaptionedVideos,
     batch_size: int = 8,
     dual_softmax: bool = False,

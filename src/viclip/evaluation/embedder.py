@@ -13,12 +13,12 @@ from .video_list import VideoItem
 from .zero_shot import ZeroShotClassifier
 
 
-class ViCLIPEncoder:
+class VideoTextEmbedder:
     """A ViCLIP model and its processor, with batched, inference-mode helpers returning normalised embeddings.
 
     Example::
 
-        encoder = ViCLIPEncoder.from_pretrained("path/to/viclip")
+        encoder = VideoTextEmbedder.from_pretrained("path/to/viclip")
         classifier = encoder.classifier(["dancing", "cooking"])  # 16 ActionCLIP templates
         print(classifier.predict(encoder.encode_videos([VideoItem("clip.mp4")])))
     """
@@ -36,7 +36,7 @@ class ViCLIPEncoder:
         device: str | torch.device | None = None,
         dtype: torch.dtype | None = None,
         **kwargs,
-    ) -> ViCLIPEncoder:
+    ) -> VideoTextEmbedder:
         """Load model and processor from a saved folder (or Hub id); ``device`` defaults to CUDA when present."""
         from viclip import ViCLIPModel, ViCLIPProcessor
 
