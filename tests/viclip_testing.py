@@ -9,6 +9,7 @@ from viclip import ViCLIPConfig
 
 ASSETS = Path(__file__).parent / "assets"
 TINY_DEV = ASSETS / "tiny-dev"
+TINY_CHECKPOINT = TINY_DEV / "original_checkpoint.pth"
 
 
 def tiny_dev_config() -> ViCLIPConfig:

@@ -20,9 +20,9 @@ class _WritesAFile:
         return (open, (self.target, "w"))
 
 
-def _assert_clean_failure(capsys, code: int, output, match: str) -> str:
+def _assert_clean_failure(capsys, code: int, output, match: str, expected_code: int = 1) -> str:
     err = capsys.readouterr().err
-    assert code == 1
+    assert code == expected_code
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and "Traceback" not in err, err
     assert match in lines[0], lines[0]
@@ -51,7 +51,35 @@ def test_truncated_checkpoint_is_reported(tmp_path, capsys):
 
 def test_missing_checkpoint_is_reported(tmp_path, capsys):
     code, output = run_convert(tmp_path, tmp_path / "nope.pth")
-    _assert_clean_failure(capsys, code, output, "does not exist")
+    _assert_clean_failure(capsys, code, output, "does not exist", expected_code=2)  # a usage error
+
+
+def test_text_file_is_named_as_not_a_checkpoint(tmp_path, capsys):
+    checkpoint = tmp_path / "notes.pth"
+    checkpoint.write_text("these are my notes about the model\n")
+    code, output = run_convert(tmp_path, checkpoint)
+    line = _assert_clean_failure(capsys, code, output, "is a text file, not a checkpoint")
+    assert "pickle that carries code" not in line
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_non_finite_weights_are_refused(tmp_path, capsys, original_tiny_sd, tiny_config_json, value):
+    weight = original_tiny_sd["vision_encoder.conv1.weight"].clone()
+    weight.view(-1)[3] = value
+    original_tiny_sd["vision_encoder.conv1.weight"] = weight
+    checkpoint = tmp_path / "nan.pth"
+    torch.save({"model": original_tiny_sd}, checkpoint)
+    code, output = run_convert(tmp_path, checkpoint, "--config", str(tiny_config_json))
+    line = _assert_clean_failure(capsys, code, output, "holds 1 non-finite value(s)")
+    assert "vision_model.embeddings.patch_embedding.weight" in line
+
+
+def test_weights_beyond_float16_are_refused_for_float16(tmp_path, capsys, original_tiny_sd, tiny_config_json):
+    original_tiny_sd["vision_encoder.conv1.weight"] = original_tiny_sd["vision_encoder.conv1.weight"] * 1e6
+    checkpoint = tmp_path / "big.pth"
+    torch.save({"model": original_tiny_sd}, checkpoint)
+    code, output = run_convert(tmp_path, checkpoint, "--config", str(tiny_config_json), "--dtype", "float16")
+    _assert_clean_failure(capsys, code, output, "beyond the range of float16")
 
 
 def test_wrong_size_lists_the_mismatched_shapes(tmp_path, capsys):

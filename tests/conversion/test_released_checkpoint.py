@@ -14,7 +14,7 @@ from transformers import AutoModel, AutoProcessor
 
 from viclip.conversion import convert_checkpoint
 from viclip.demo import original_demo_probabilities
-from viclip.model_card import RELEASES
+from viclip.hub.model_card import RELEASES
 from viclip_testing import ASSETS
 
 CHECKPOINT = os.environ.get("VICLIP_CHECKPOINT")

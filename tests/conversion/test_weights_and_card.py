@@ -1,4 +1,4 @@
-"""Streaming safetensors writing (sharding, dtypes) and the model card of released checkpoints."""
+"""Streaming safetensors writing (sharding, dtypes)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from safetensors.torch import load_file
 from transformers import AutoModel
 
 from viclip.conversion import ConversionError, convert_checkpoint, parse_size, write_model_weights
-from viclip.model_card import RELEASES, build_model_card, guess_release, parse_card_metadata
 
 from .conftest import TINY_CHECKPOINT, run_convert
 
@@ -118,48 +117,6 @@ def test_shard_sizes_parse_like_transformers(size):
         parse_size(size)
         == {"2GB": 2 * 10**9, "500MB": 5 * 10**8, "1GiB": 2**30, "300KB": 300_000, "123": 123}[size]
     )
-
-
-@pytest.mark.parametrize(
-    "filename, preset, release",
-    [
-        ("ViClip-InternVid-10M-FLT.pth", "viclip-l14", "l14-internvid-10m-flt"),
-        ("ViCLIP-B_InternVid-FLT-10M.pth", "viclip-b16", "b16-internvid-10m-flt"),
-        ("ViCLIP-L_InternVid-DIV-10M.pth", "viclip-l14", "l14-internvid-10m-div"),
-        ("ViCLIP-L_WebVid-10M.pth", "viclip-l14", "l14-webvid-10m"),
-        ("ViCLIP-L_InternVid-10M.pth", "viclip-l14", "l14-internvid-10m"),
-        ("ViCLIP-B_InternVid-200M.pth", "viclip-b16", "b16-internvid-200m"),
-        ("my_finetune.pth", "viclip-l14", None),
-        ("ViClip-InternVid-10M-FLT.pth", None, None),
-    ],
-)
-def test_release_is_guessed_from_the_file_name(filename, preset, release):
-    guessed = guess_release(filename, preset)
-    assert (guessed.key if guessed else None) == release
-
-
-def test_released_l14_card_has_metadata_and_published_results():
-    card = build_model_card(
-        model_size="L/14", image_size=224, num_frames=8, num_parameters=427_590_145, dtype="float32",
-        source_name="ViClip-InternVid-10M-FLT.pth", release=RELEASES["l14-internvid-10m-flt"], repo_id="me/viclip",
-    )  # fmt: skip
-    metadata = parse_card_metadata(card)
-    assert metadata["datasets"] == ["OpenGVLab/InternVid"]
-    assert metadata["license"] == "apache-2.0" and metadata["library_name"] == "transformers"
-    assert "# ViCLIP-L/14 trained on InternVid-10M-FLT" in card
-    assert "| Kinetics-400 | 64.80 | 75.70 |" in card and "| Kinetics-700 | 54.30 | 66.38 |" in card
-    assert "| 42.4 | 41.3 |" in card
-    assert "| 1 | [8] A man in a gray sweater plays fetch" in card and "| 0.8333 |" in card
-    assert 'from_pretrained("me/viclip", trust_remote_code=True)' in card
-
-
-def test_unpublished_release_card_names_its_data_without_results():
-    card = build_model_card(
-        model_size="L/14", image_size=224, num_frames=8, num_parameters=1, dtype="float32",
-        source_name="x.pth", release=RELEASES["l14-webvid-10m"],
-    )  # fmt: skip
-    assert "trained on WebVid-10M" in card and "Published results" not in card
-    assert "datasets" not in parse_card_metadata(card)
 
 
 def test_releasing_written_pages_never_changes_tensor_contents(tmp_path):

@@ -1,12 +1,11 @@
 """Conversion of the original ViCLIP checkpoints into Hugging Face folders (``viclip convert``)."""
 
 from .checkpoint import LoadedCheckpoint, load_checkpoint
-from .cli import main
-from .converter import ConversionResult, convert_checkpoint, write_folder
+from .converter import ConversionResult, check_finite, convert_checkpoint, write_folder
 from .errors import ConversionError, UnsafeCheckpointError
 from .safetensors_writer import parse_size, write_model_weights
 from .sizing import detect_preset, load_config_file, resolve_config
-from .verification import VerificationReport, check_remote_code_imports, verify_folder
+from .verification import VerificationReport, verify_folder
 
 __all__ = [
     "ConversionError",
@@ -14,12 +13,11 @@ __all__ = [
     "LoadedCheckpoint",
     "UnsafeCheckpointError",
     "VerificationReport",
-    "check_remote_code_imports",
+    "check_finite",
     "convert_checkpoint",
     "detect_preset",
     "load_checkpoint",
     "load_config_file",
-    "main",
     "parse_size",
     "resolve_config",
     "verify_folder",

@@ -70,7 +70,26 @@ def load_checkpoint(path: str | Path) -> LoadedCheckpoint:
     return LoadedCheckpoint(_strip_prefixes(state_dict), path, layout)
 
 
+def _check_format(path: Path) -> None:
+    """A torch checkpoint is a zip archive (torch >= 1.6) or a pickle (older torch); anything else is named as such."""
+    with open(path, "rb") as f:
+        head = f.read(16)
+    if head.startswith(b"PK\x03\x04") or head[:1] == b"\x80":  # zip local header / pickle protocol >= 2
+        return
+    if not head:
+        raise ConversionError(f"checkpoint {path} is empty")
+    try:
+        head.decode("utf-8")
+        kind = "a text file"
+    except UnicodeDecodeError:
+        kind = "an unknown binary file"
+    raise ConversionError(
+        f"{path} is {kind}, not a checkpoint (neither a torch zip archive, a pickle nor safetensors)"
+    )
+
+
 def _torch_load(path: Path) -> object:
+    _check_format(path)
     try:
         # mmap needs the zip format of torch >= 1.6 (all releases); the legacy format is read without it.
         mmap_ok = zipfile.is_zipfile(path)

@@ -8,9 +8,6 @@ existing folder is only replaced with ``force=True``.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,23 +16,24 @@ from pathlib import Path
 import torch
 from transformers.dynamic_module_utils import custom_object_save
 
-from ..model_card import RELEASES, Release, build_model_card, guess_release
+from ..hub.folder import HubFolderError, atomic_folder, auto_class, finish_folder, write_processor
+from ..hub.model_card import RELEASES, Release, build_model_card, guess_release, size_label
 from ..modeling.configuration_viclip import ViCLIPConfig
 from ..modeling.modeling_viclip import ViCLIPModel
-from ..modeling.original_state_dict import StateDictMismatchError, convert_original_state_dict
+from ..modeling.original_state_dict import (
+    StateDictMismatchError,
+    convert_original_state_dict,
+    expected_model_shapes,
+)
 from .checkpoint import load_checkpoint
 from .errors import ConversionError
 from .safetensors_writer import parse_size, write_model_weights
 from .sizing import resolve_config
-from .verification import VerificationReport, check_remote_code_imports, verify_folder
+from .verification import VerificationReport, verify_folder
 
+# A checkpoint whose keys start so is already a ViCLIPModel state dict (a folder saved by this library).
+_MODEL_PREFIXES = ("vision_model.", "text_model.", "visual_projection.", "text_projection.")
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
-REMOTE_CODE_FILES = (
-    "configuration_viclip.py",
-    "modeling_viclip.py",
-    "video_processing_viclip.py",
-    "processing_viclip.py",
-)
 
 
 @dataclass
@@ -76,13 +74,6 @@ def _resolve_release(name: str | None, checkpoint: Path, preset: str | None) -> 
             f"release {name} is a {release.preset} model, but the checkpoint converts as {preset}"
         )
     return release
-
-
-def _size_label(config: ViCLIPConfig, preset: str | None) -> str:
-    if preset is not None:
-        return {"viclip-l14": "L/14", "viclip-b16": "B/16"}[preset]
-    vision = config.vision_config
-    return f"custom (vision width {vision.hidden_size}, {vision.num_hidden_layers} layers, patch {vision.patch_size})"
 
 
 def convert_checkpoint(
@@ -127,36 +118,45 @@ def convert_checkpoint(
     parse_size(max_shard_size)
 
     loaded = load_checkpoint(checkpoint)
+    if config is None and size is None and checkpoint.is_dir() and (checkpoint / "config.json").is_file():
+        config = checkpoint / "config.json"  # a saved Hub folder carries its own size
     shapes = {key: tuple(tensor.shape) for key, tensor in loaded.state_dict.items()}
     model_config, preset = resolve_config(shapes, size=size, config=config)
     chosen_release = _resolve_release(release, checkpoint, preset)
-    try:
-        state_dict = convert_original_state_dict(loaded.state_dict, model_config)
-    except StateDictMismatchError as error:
-        source = f"--config {config}" if isinstance(config, (str, Path)) else (preset or "the given config")
-        raise ConversionError(f"{checkpoint} does not fit {source}: {error}") from None
+    state_dict = _model_state_dict(loaded, model_config, config, preset)
+    check_finite(state_dict, checkpoint, torch_dtype)
     num_parameters = sum(tensor.numel() for tensor in state_dict.values())
 
-    with _atomic_folder(output_dir) as work:
-        files = write_folder(
-            work,
-            state_dict,
-            model_config,
-            dtype=torch_dtype,
-            max_shard_size=max_shard_size,
-            card=build_model_card(
-                model_size=_size_label(model_config, preset),
-                image_size=model_config.vision_config.image_size,
-                num_frames=model_config.vision_config.num_frames,
-                num_parameters=num_parameters,
-                dtype=str(torch_dtype).removeprefix("torch."),
-                source_name=checkpoint.name,
-                release=chosen_release,
-                repo_id=output_dir.name,
-            ),
-            progress=progress,
-        )
-        report = verify_folder(work, state_dict, model_config, torch_dtype) if verify else None
+    try:
+        with atomic_folder(output_dir, force=force) as work:
+            write_folder(work, state_dict, model_config, dtype=torch_dtype, max_shard_size=max_shard_size,
+                         progress=progress)  # fmt: skip
+            report = verify_folder(work, state_dict, model_config, torch_dtype) if verify else None
+            provenance = (
+                f"Converted from `{checkpoint.name}` with `viclip convert`: every original weight mapped to exactly "
+                "one weight of this model (the packed attention projections split), none left over."
+            )
+            if report is not None:
+                provenance += (
+                    " `--verify` reloaded this folder with `AutoModel` (with the `viclip` package and through "
+                    "`trust_remote_code` without it) and found outputs equal to the converted model's "
+                    f"({report.summary()}). The outputs were not compared with the original code here."
+                )
+            files = finish_folder(
+                work,
+                build_model_card(
+                    model_size=size_label(model_config),
+                    image_size=model_config.vision_config.image_size,
+                    num_frames=model_config.vision_config.num_frames,
+                    num_parameters=num_parameters,
+                    dtype=str(torch_dtype).removeprefix("torch."),
+                    provenance=provenance,
+                    release=chosen_release,
+                    repo_id=output_dir.name,
+                ),
+            )
+    except HubFolderError as error:
+        raise ConversionError(str(error)) from None
     return ConversionResult(
         output_dir=output_dir,
         config=model_config,
@@ -170,6 +170,62 @@ def convert_checkpoint(
     )
 
 
+def _model_state_dict(
+    loaded, model_config: ViCLIPConfig, config, preset: str | None
+) -> dict[str, torch.Tensor]:
+    """The `ViCLIPModel` state dict of a loaded checkpoint: mapped from the original names, or taken as it is when
+    the checkpoint already is one (a folder saved by this library, e.g. `viclip train`'s ``final/``)."""
+    source = f"--config {config}" if isinstance(config, (str, Path)) else (preset or "the given config")
+    state_dict = loaded.state_dict
+    try:
+        if not any(key.startswith(_MODEL_PREFIXES) for key in state_dict):
+            return convert_original_state_dict(state_dict, model_config)
+        expected = expected_model_shapes(model_config)
+        missing = sorted(set(expected) - set(state_dict))
+        unexpected = sorted(set(state_dict) - set(expected))
+        mismatched = sorted(
+            f"{key}: {tuple(state_dict[key].shape)} vs {expected[key]}"
+            for key in set(expected) & set(state_dict)
+            if tuple(state_dict[key].shape) != expected[key]
+        )
+    except StateDictMismatchError as error:
+        raise ConversionError(f"{loaded.path} does not fit {source}: {error}") from None
+    problems = [
+        f"{title} ({len(keys)}): {', '.join(keys[:10])}{', ...' if len(keys) > 10 else ''}"
+        for title, keys in (
+            ("missing keys", missing),
+            ("unexpected keys", unexpected),
+            ("shape mismatches", mismatched),
+        )
+        if keys
+    ]
+    if problems:
+        raise ConversionError(
+            f"{loaded.path} holds ViCLIPModel weights that do not fit {source}: {'; '.join(problems)}"
+        )
+    return dict(state_dict)
+
+
+def check_finite(
+    state_dict: Mapping[str, torch.Tensor], checkpoint: Path, dtype: torch.dtype = torch.float32
+) -> None:
+    """Refuses weights holding NaN or infinity, or values the stored ``dtype`` cannot hold: a folder made from them
+    would only produce NaN."""
+    for key, tensor in state_dict.items():
+        if not tensor.is_floating_point():
+            continue
+        if not torch.isfinite(tensor).all():
+            count = int((~torch.isfinite(tensor)).sum())
+            raise ConversionError(
+                f"{checkpoint}: weight {key} holds {count} non-finite value(s) (NaN or infinity); refusing to convert"
+            )
+        if not torch.isfinite(tensor.to(dtype)).all():
+            raise ConversionError(
+                f"{checkpoint}: weight {key} has values beyond the range of {str(dtype).removeprefix('torch.')} "
+                f"(largest magnitude {tensor.abs().max().item():.3g}); store it as float32 or bfloat16"
+            )
+
+
 def write_folder(
     folder: Path,
     state_dict: Mapping[str, torch.Tensor],
@@ -177,12 +233,12 @@ def write_folder(
     *,
     dtype: torch.dtype = torch.float32,
     max_shard_size: int | str = "2GB",
-    card: str | None = None,
     progress: bool = True,
-) -> list[str]:
-    """Writes a loadable folder (weights, config with ``auto_map``, processor, remote code, card) into ``folder``.
+) -> None:
+    """Writes the weights, the config with ``auto_map``, the processor and the remote code into ``folder``.
 
-    ``state_dict`` is a `ViCLIPModel` state dict; tensors are streamed to disk one by one. Returns the file names.
+    ``state_dict`` is a `ViCLIPModel` state dict; tensors are streamed to disk one by one (no model is built, so a
+    full-size checkpoint converts in about its own size of memory). `hub.folder.finish_folder` adds the card.
     """
     from ..processing import ViCLIPProcessor
 
@@ -191,82 +247,10 @@ def write_folder(
 
     config.architectures = ["ViCLIPModel"]
     config.dtype = str(dtype).removeprefix("torch.")
-    # Per-instance `_auto_class` makes transformers write `auto_map` and copy the defining files (and their sibling
-    # imports) without marking the classes themselves for remote code in this process.
     with torch.device("meta"):
         model_stub = ViCLIPModel(config)
-    with _auto_class(model_stub, "AutoModel"), _auto_class(config, "AutoConfig"):
+    with auto_class(model_stub, "AutoModel"), auto_class(config, "AutoConfig"):
         custom_object_save(model_stub, folder, config=config)
         config.save_pretrained(folder)
-
     vision = config.vision_config
-    processor = ViCLIPProcessor.for_model(vision.image_size, vision.num_frames)
-    video_processor = processor.video_processor
-    with _auto_class(video_processor, "AutoVideoProcessor"):
-        custom_object_save(video_processor, folder, config=video_processor)
-    with _auto_class(processor, "AutoProcessor"):
-        processor.save_pretrained(folder)
-
-    if card is not None:
-        (folder / "README.md").write_text(card)
-    missing = [name for name in REMOTE_CODE_FILES if not (folder / name).is_file()]
-    if missing:
-        raise ConversionError(f"the remote-code files {missing} were not written to {folder}")
-    check_remote_code_imports(folder)
-    return sorted(path.name for path in folder.iterdir())
-
-
-class _auto_class:
-    """Sets ``obj._auto_class`` on the instance for the duration of a ``with`` block."""
-
-    def __init__(self, obj: object, name: str) -> None:
-        self.obj, self.name = obj, name
-
-    def __enter__(self) -> None:
-        self.obj._auto_class = self.name
-
-    def __exit__(self, *exc: object) -> None:
-        del self.obj._auto_class
-
-
-class _atomic_folder:
-    """A temporary sibling of ``target`` that becomes ``target`` when the block succeeds and vanishes otherwise.
-
-    Parent folders created for it are removed again on failure.
-    """
-
-    def __init__(self, target: Path) -> None:
-        self.target = target
-        self.created_parents: list[Path] = []
-        self.work: Path | None = None
-
-    def __enter__(self) -> Path:
-        parent = self.target.absolute().parent
-        missing = [p for p in [parent, *parent.parents] if not p.exists()]
-        parent.mkdir(parents=True, exist_ok=True)
-        self.created_parents = missing  # innermost first
-        self.work = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.tmp-", dir=parent))
-        umask = os.umask(0)
-        os.umask(umask)
-        self.work.chmod(
-            0o777 & ~umask
-        )  # mkdtemp makes it private; the result should look like any new folder
-        return self.work
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        assert self.work is not None
-        if exc_type is not None:
-            shutil.rmtree(self.work, ignore_errors=True)
-            for path in self.created_parents:
-                try:
-                    path.rmdir()
-                except OSError:
-                    break
-            return
-        backup = None
-        if self.target.exists():
-            backup = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.old-", dir=self.work.parent))
-            os.replace(self.target, backup / "folder")
-        os.replace(self.work, self.target)
-        if backup is not None:
-            shutil.rmtree(backup, ignore_errors=True)
+    write_processor(folder, ViCLIPProcessor.for_model(vision.image_size, vision.num_frames))

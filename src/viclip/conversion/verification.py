@@ -4,8 +4,8 @@ process where ``import viclip`` fails."""
 
 from __future__ import annotations
 
-import ast
 import json
+import math
 import os
 import subprocess
 import sys
@@ -18,12 +18,12 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
+from ..hub.folder import HubFolderError, check_remote_code_imports
 from ..modeling.configuration_viclip import ViCLIPConfig
 from ..modeling.modeling_viclip import ViCLIPModel
 from .errors import ConversionError
 
 OUTPUT_KEYS = ("logits_per_video", "video_embeds", "text_embeds")
-_FORBIDDEN_TOP_LEVEL = {"viclip"}
 
 
 @dataclass
@@ -39,39 +39,6 @@ class VerificationReport:
             return ", ".join(f"{k} {v:.1e}" for k, v in diffs.items()) or "skipped"
 
         return f"max |diff| with viclip: {fmt(self.local)}; with trust_remote_code: {fmt(self.remote_code)}"
-
-
-def check_remote_code_imports(folder: str | Path) -> list[str]:
-    """Checks every ``.py`` file of a folder imports only its siblings and installed top-level packages, never
-    ``viclip``. Returns the third-party top-level packages imported (a loading machine needs them).
-
-    Raises:
-        ConversionError: naming the file and the offending import.
-    """
-    folder = Path(folder)
-    siblings = {path.stem for path in folder.glob("*.py")}
-    third_party: set[str] = set()
-    for path in sorted(folder.glob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-            if isinstance(node, ast.ImportFrom) and node.level > 0:
-                module = (node.module or "").split(".")[0]
-                if node.level != 1 or module not in siblings:
-                    raise ConversionError(
-                        f"{path.name} imports {'.' * node.level}{node.module or ''}, which is not a file of {folder}"
-                    )
-                continue
-            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
-            if isinstance(node, ast.ImportFrom):
-                names = [node.module or ""]
-            for name in names:
-                top = name.split(".")[0]
-                if top in _FORBIDDEN_TOP_LEVEL:
-                    raise ConversionError(
-                        f"{path.name} imports {name}: remote code must not need the viclip package"
-                    )
-                if top not in sys.stdlib_module_names and top != "__future__":
-                    third_party.add(top)
-    return sorted(third_party)
 
 
 @contextmanager
@@ -138,6 +105,11 @@ def _max_diffs(expected: dict[str, torch.Tensor], actual: dict[str, torch.Tensor
 
 
 def _check(diffs: dict[str, float], tolerance: float, logit_scale: float, where: str) -> None:
+    not_finite = [key for key, diff in diffs.items() if not math.isfinite(diff)]
+    if not_finite:
+        raise ConversionError(
+            f"verification failed ({where}): the outputs {', '.join(not_finite)} are not finite (NaN or infinity)"
+        )
     for key, diff in diffs.items():
         limit = tolerance * (logit_scale if key == "logits_per_video" else 1.0)
         if not diff <= limit:  # also catches NaN
@@ -178,10 +150,13 @@ def verify_folder(
     """
     from transformers import AutoModel, AutoProcessor
 
-    import viclip  # noqa: F401 - registers the Auto classes
+    from .. import modeling, processing  # noqa: F401 - importing them registers the Auto classes
 
     folder = Path(folder)
-    report = VerificationReport(third_party_imports=check_remote_code_imports(folder))
+    try:
+        report = VerificationReport(third_party_imports=check_remote_code_imports(folder))
+    except HubFolderError as error:
+        raise ConversionError(str(error)) from None
     tolerance = 1e-5 if dtype == torch.float32 else 1e-2
     inputs = fixed_inputs(config)
     reference_model = in_memory_model(state_dict, config, dtype)

@@ -1,4 +1,4 @@
-"""``viclip push``: uploading a converted ViCLIP folder to the Hugging Face Hub (also ``hub_scripts/push_to_hub.py``).
+"""Uploading a ViCLIP Hub folder (from `viclip convert`, `viclip train`, `viclip finetune-classifier`) to the Hub.
 
 The folder is checked before anything is sent: every expected file is there, its remote code imports no ``viclip``,
 and the model, config and processor load. ``--dry-run`` stops after the check and lists what would be uploaded.
@@ -7,15 +7,12 @@ The upload is one commit holding exactly the listed files; the card's usage exam
 
 from __future__ import annotations
 
-import argparse
+import json
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .conversion.converter import REMOTE_CODE_FILES
-from .conversion.errors import ConversionError
-from .conversion.verification import check_remote_code_imports, quiet_loading
+from .folder import AUTO_CLASS_OF_MODEL, REMOTE_CODE_FILES, HubFolderError, check_remote_code_imports
 
 REQUIRED_FILES = (
     "config.json",
@@ -66,28 +63,55 @@ def check_folder(folder: str | Path, load: bool = True) -> None:
         missing.append(" or ".join(WEIGHT_FILES))
     if missing:
         raise PushError(
-            f"{folder} is not a converted ViCLIP folder: missing {', '.join(missing)} (run viclip convert)"
+            f"{folder} is not a ViCLIP Hub folder: missing {', '.join(missing)} (folders written by viclip convert, "
+            "viclip train and viclip finetune-classifier have them; `viclip convert --checkpoint FOLDER` completes "
+            "a folder saved otherwise)"
         )
     try:
         check_remote_code_imports(folder)
-    except ConversionError as error:
+    except HubFolderError as error:
         raise PushError(str(error)) from None
     if not load:
         return
-    from transformers import AutoModel, AutoProcessor
+    import transformers
+    from transformers.utils import logging as hf_logging
 
-    import viclip  # noqa: F401 - registers the Auto classes
+    from .. import modeling, processing  # noqa: F401 - importing them registers the Auto classes
 
+    architectures = json.loads((folder / "config.json").read_text()).get("architectures") or ["ViCLIPModel"]
+    expected = architectures[0]
+    if expected not in AUTO_CLASS_OF_MODEL:
+        raise PushError(
+            f"{folder}: config.json names architecture {expected}, not one of {sorted(AUTO_CLASS_OF_MODEL)}"
+        )
+    auto_model = getattr(transformers, AUTO_CLASS_OF_MODEL[expected])
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # one-line errors, no loading bars
     try:
-        with quiet_loading():
-            model = AutoModel.from_pretrained(folder)
-            AutoProcessor.from_pretrained(folder)
+        model = auto_model.from_pretrained(folder)
+        transformers.AutoProcessor.from_pretrained(folder)
     except Exception as error:  # any load failure is reported as one line
         raise PushError(
             f"{folder} does not load: {type(error).__name__}: {str(error).splitlines()[0]}"
         ) from None
-    if type(model).__name__ != "ViCLIPModel":
-        raise PushError(f"{folder} loads as {type(model).__name__}, not ViCLIPModel")
+    finally:
+        if bars:
+            hf_logging.enable_progress_bar()
+    if type(model).__name__ != expected:
+        raise PushError(f"{folder} loads as {type(model).__name__}, not {expected}")
+
+
+def check_repo_id(repo_id: str) -> str:
+    """``repo_id`` if the Hub accepts it (``namespace/name``); a `PushError` saying why not otherwise."""
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    if repo_id.count("/") != 1:
+        raise PushError(f"repo id {repo_id!r} must look like 'your-name/model-name'")
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError as error:
+        raise PushError(f"invalid repo id {repo_id!r}: {str(error).splitlines()[0]}") from None
+    return repo_id
 
 
 def card_for_repo(card: str, repo_id: str) -> str:
@@ -108,6 +132,7 @@ def push_folder(
     """Creates the repo (and branch) if needed and uploads the folder as one commit. Returns the commit URL."""
     from huggingface_hub import CommitOperationAdd, HfApi
 
+    check_repo_id(repo_id)
     folder = Path(folder)
     api = api or HfApi(token=token)
     api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
@@ -125,64 +150,8 @@ def push_folder(
     info = api.create_commit(
         repo_id,
         operations,
-        commit_message=commit_message or "Upload ViCLIP converted with viclip convert",
+        commit_message=commit_message or "Upload ViCLIP with viclip push",
         repo_type="model",
         revision=revision,
     )
     return getattr(info, "commit_url", str(info))
-
-
-def _format_size(size: int) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return str(size)
-
-
-def build_parser(prog: str = "viclip push") -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=prog, description="Upload a folder written by `viclip convert` to the Hub."
-    )
-    parser.add_argument("folder", help="the converted folder")
-    parser.add_argument("--repo-id", required=True, help="e.g. your-name/ViCLIP-L-14-InternVid-10M-FLT")
-    parser.add_argument("--private", action="store_true", help="create the repo as private")
-    parser.add_argument("--revision", help="branch to push to (created if missing; default: main)")
-    parser.add_argument("--commit-message", help="commit message")
-    parser.add_argument("--token", help="Hub token (default: the logged-in one / HF_TOKEN)")
-    parser.add_argument(
-        "--dry-run", action="store_true", help="check the folder loads and list what would be uploaded"
-    )
-    return parser
-
-
-def main(argv: list[str] | None = None, prog: str = "viclip push") -> int:
-    """Checks then uploads; errors are one line on stderr and exit status 1."""
-    args = build_parser(prog).parse_args(argv)
-    try:
-        check_folder(args.folder)
-        files = list_upload_files(args.folder)
-        if args.dry_run:
-            where = f"{args.repo_id}" + (f"@{args.revision}" if args.revision else "")
-            print(f"dry run: {args.folder} loads; would upload {len(files)} files to {where}"
-                  f"{' (private)' if args.private else ''}:")  # fmt: skip
-            for item in files:
-                print(f"  {item.path_in_repo}  {_format_size(item.size)}")
-            return 0
-        url = push_folder(
-            args.folder,
-            args.repo_id,
-            private=args.private,
-            revision=args.revision,
-            commit_message=args.commit_message,
-            token=args.token,
-        )
-    except PushError as error:
-        print(f"{prog}: error: {error}", file=sys.stderr)
-        return 1
-    except Exception as error:  # Hub/network errors: one line, no traceback
-        message = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        print(f"{prog}: error: upload failed: {type(error).__name__}: {message}", file=sys.stderr)
-        return 1
-    print(f"uploaded {len(files)} files from {args.folder} to {args.repo_id}: {url}")
-    return 0

@@ -7,6 +7,7 @@ import shutil
 import pytest
 
 import viclip.hub as hub
+from viclip.commands import main
 
 
 class FakeApi:
@@ -37,7 +38,7 @@ def no_network(monkeypatch):
 
 
 def test_dry_run_checks_the_folder_and_lists_every_file(converted_tiny, capsys, no_network):
-    assert hub.main([str(converted_tiny), "--repo-id", "me/viclip-tiny", "--private", "--dry-run"]) == 0
+    assert main(["push", str(converted_tiny), "--repo-id", "me/viclip-tiny", "--private", "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert f"dry run: {converted_tiny} loads; would upload 12 files to me/viclip-tiny (private)" in out
     for name in (
@@ -55,7 +56,8 @@ def test_push_uploads_exactly_the_listed_files_in_one_commit(converted_tiny, mon
     real_push = hub.push_folder
     monkeypatch.setattr(hub, "push_folder", lambda *a, **k: real_push(*a, **{**k, "api": api}))
     assert (
-        hub.main([str(converted_tiny), "--repo-id", "me/viclip-tiny", "--private", "--revision", "v1"]) == 0
+        main(["push", str(converted_tiny), "--repo-id", "me/viclip-tiny", "--private", "--revision", "v1"])
+        == 0
     )
     assert api.calls[0] == (
         "create_repo",
@@ -80,7 +82,7 @@ def test_incomplete_folder_is_refused_before_any_upload(converted_tiny, tmp_path
     folder = tmp_path / "broken"
     shutil.copytree(converted_tiny, folder)
     (folder / "modeling_viclip.py").unlink()
-    assert hub.main([str(folder), "--repo-id", "me/x", "--dry-run"]) == 1
+    assert main(["push", str(folder), "--repo-id", "me/x", "--dry-run"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "missing modeling_viclip.py" in err
 
@@ -90,7 +92,7 @@ def test_folder_whose_remote_code_imports_viclip_is_refused(converted_tiny, tmp_
     shutil.copytree(converted_tiny, folder)
     with open(folder / "processing_viclip.py", "a") as f:
         f.write("\nfrom viclip.processing import clean_text\n")
-    assert hub.main([str(folder), "--repo-id", "me/x"]) == 1
+    assert main(["push", str(folder), "--repo-id", "me/x"]) == 1
     assert "processing_viclip.py imports viclip.processing" in capsys.readouterr().err
 
 
@@ -99,5 +101,5 @@ def test_upload_errors_are_one_line(converted_tiny, monkeypatch, capsys):
         raise RuntimeError("401 Unauthorized\nmore detail")
 
     monkeypatch.setattr(hub, "push_folder", fail)
-    assert hub.main([str(converted_tiny), "--repo-id", "me/x"]) == 1
-    assert capsys.readouterr().err == "viclip push: error: upload failed: RuntimeError: 401 Unauthorized\n"
+    assert main(["push", str(converted_tiny), "--repo-id", "me/x"]) == 1
+    assert capsys.readouterr().err == "viclip push: error: 401 Unauthorized more detail\n"

@@ -104,9 +104,9 @@ def guess_release(checkpoint: str | Path, preset: str | None) -> Release | None:
     return None
 
 
-def card_metadata(release: Release | None) -> dict:
+def card_metadata(release: Release | None, pipeline_tag: str = PIPELINE_TAG) -> dict:
     """The YAML front matter of the card (Hub metadata)."""
-    metadata: dict = {"license": LICENSE, "library_name": "transformers", "pipeline_tag": PIPELINE_TAG}
+    metadata: dict = {"license": LICENSE, "library_name": "transformers", "pipeline_tag": pipeline_tag}
     datasets = list(release.datasets) if release is not None else []
     if datasets:
         metadata["datasets"] = datasets
@@ -168,6 +168,20 @@ def _results_section(results: PublishedResults) -> str:
     return "\n".join(lines)
 
 
+def size_label(config) -> str:
+    """ "L/14", "B/16" or a description of a custom size, from a `ViCLIPConfig`."""
+    vision = config.vision_config
+    for name, label in (("viclip-l14", "L/14"), ("viclip-b16", "B/16")):
+        preset = type(config).from_preset(name).vision_config
+        if (vision.hidden_size, vision.num_hidden_layers, vision.patch_size) == (
+            preset.hidden_size,
+            preset.num_hidden_layers,
+            preset.patch_size,
+        ):
+            return label
+    return f"custom (vision width {vision.hidden_size}, {vision.num_hidden_layers} layers, patch {vision.patch_size})"
+
+
 def build_model_card(
     *,
     model_size: str,
@@ -175,39 +189,46 @@ def build_model_card(
     num_frames: int,
     num_parameters: int,
     dtype: str,
-    source_name: str,
+    provenance: str,
     release: Release | None = None,
     repo_id: str = "path/to/converted-folder",
+    title: str | None = None,
+    training: str | None = None,
+    pipeline_tag: str = PIPELINE_TAG,
 ) -> str:
-    """The README.md text of a converted folder.
+    """The README.md text of a ViCLIP Hub folder.
 
     Args:
         model_size: "L/14", "B/16" or a description of a custom size.
         image_size / num_frames: what the model and the saved processor expect.
-        num_parameters: parameter count of the converted model.
+        num_parameters: parameter count of the model.
         dtype: the stored weight dtype ("float32", ...).
-        source_name: file name of the converted checkpoint (provenance).
+        provenance: how the folder was made and what was checked, in one or two sentences; claim only what was
+            actually checked.
         release: the released checkpoint it is, when known: names the training data and adds published results.
         repo_id: shown in the usage example.
+        title / training: the card's title and the sentence about its training data (default: from ``release``).
+        pipeline_tag: the Hub task of the folder.
     """
-    front = yaml.safe_dump(card_metadata(release), sort_keys=False).strip()
-    title = release.title if release is not None else f"ViCLIP-{model_size}"
-    trained = (
-        f"It was trained on {release.training_data} by the InternVid authors (OpenGVLab)."
-        if release is not None
-        else "Its training data is not known to the converter (pass `--release` to `viclip convert` to name it)."
-    )
+    front = yaml.safe_dump(card_metadata(release, pipeline_tag), sort_keys=False).strip()
+    if title is None:
+        title = release.title if release is not None else f"ViCLIP-{model_size}"
+    if training is None:
+        training = (
+            f"It was trained on {release.training_data} by the InternVid authors (OpenGVLab)."
+            if release is not None
+            else "Its training data is not known to the converter (pass `--release` to `viclip convert` to name it)."
+        )
     sections = [
         f"---\n{front}\n---",
         f"# {title}",
         "ViCLIP is the video CLIP of [InternVid](https://arxiv.org/abs/2307.06942) (ICLR 2024): a CLIP ViT made "
         "spatiotemporal (joint space-time attention over frame patches plus a temporal position table) and the OpenAI "
-        f"CLIP text encoder with a 32-token context, trained contrastively on video-text pairs. {trained}",
+        f"CLIP text encoder with a 32-token context, trained contrastively on video-text pairs. {training}",
         f"- Size: {model_size}, {num_parameters:,} parameters, stored as {dtype} safetensors.\n"
         f"- Input: {num_frames} frames of {image_size}x{image_size} pixels, ImageNet mean/std; text of at most "
         "32 tokens (CLIP BPE).\n"
-        f"- Converted from `{source_name}` with `viclip convert` (the original weights, renamed and with the packed "
-        "attention projections split; outputs checked against the original code).",
+        f"- {provenance}",
         "## Usage",
         _usage(repo_id),
     ]
@@ -224,6 +245,34 @@ def build_model_card(
         "  booktitle={International Conference on Learning Representations},\n  year={2024}\n}\n```",
     ]
     return "\n\n".join(sections) + "\n"
+
+
+def build_trained_model_card(model, *, repo_id: str, training: str | None = None) -> str:
+    """The card of a model trained or fine-tuned with this library (`viclip train`, `viclip finetune-classifier`)."""
+    config = model.config
+    is_classifier = type(model).__name__ == "ViCLIPForVideoClassification"
+    kind = "video classifier" if is_classifier else "model"
+    labels = getattr(config, "id2label", None) or {}
+    if training is None:
+        training = (
+            "It was trained with the `viclip` library; its training data is described by whoever trained it."
+        )
+    if is_classifier and labels:
+        shown = ", ".join(str(labels[i]) for i in sorted(labels)[:10]) + (", ..." if len(labels) > 10 else "")
+        training += f" Its classifier predicts {len(labels)} classes: {shown}."
+    dtype = str(next(model.parameters()).dtype).removeprefix("torch.")
+    return build_model_card(
+        model_size=size_label(config),
+        image_size=config.vision_config.image_size,
+        num_frames=config.vision_config.num_frames,
+        num_parameters=sum(p.numel() for p in model.parameters()),
+        dtype=dtype,
+        provenance=f"Saved by the `viclip` library as a {type(model).__name__}; not compared with any published model.",
+        repo_id=repo_id,
+        title=f"ViCLIP-{size_label(config)} {kind}",
+        training=training,
+        pipeline_tag="video-classification" if is_classifier else PIPELINE_TAG,
+    )
 
 
 def parse_card_metadata(text: str) -> dict:
