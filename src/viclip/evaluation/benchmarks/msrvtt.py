@@ -1,0 +1,135 @@
+"""MSR-VTT 1k-A zero-shot text-video retrieval as in the ViCLIP paper, with and without dual softmax.
+
+The 1k-A split is ``MSRVTT_JSFUSION_test.csv`` (``key,vid_key,video_id,sentence``): 1000 videos, one caption
+each. The original evaluation (``InternVideo1/Pretrain/ViCLIP/tasks/retrieval_utils.py``,
+``evaluation_video_clip``) ranks by the cosine similarity ``get_sim`` returns (``temp=1``) and also reports
+a dual-softmax re-ranking of that same matrix, ``scores * scores.softmax(dim=0)`` with the softmax over the
+*queries* of each direction and no temperature; captions are cleaned with ``pre_text`` first.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ...processing import VideoClip, clean_caption
+from ..retrieval_metrics import retrieval_metrics
+from .embedders import describe_protocol, model_identity
+from .embedding import embed_clips
+from .video_files import VideoFileIndex
+
+REQUIRED_COLUMNS: tuple[str, ...] = ("video_id", "sentence")
+# The original applies the dual softmax to raw cosine similarities: temperature 1 (get_sim's default temp).
+ORIGINAL_DUAL_SOFTMAX_TEMPERATURE = 1.0
+
+
+@dataclass(frozen=True)
+class MSRVTTPair:
+    """One row of ``MSRVTT_JSFUSION_test.csv``: a video id (``video7579``) and its caption."""
+
+    video_id: str
+    sentence: str
+    line: int
+
+
+def read_msrvtt_csv(path: str | os.PathLike) -> list[MSRVTTPair]:
+    """The caption-video pairs of an MSR-VTT JSFusion CSV (``key,vid_key,video_id,sentence``)."""
+    path = Path(path)
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        columns = [c.strip() for c in reader.fieldnames or []]
+        missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+        if missing:
+            raise ValueError(
+                f"{path}: not an MSR-VTT JSFusion CSV: no column(s) {missing} in the header {columns} "
+                "(expected key,vid_key,video_id,sentence)"
+            )
+        reader.fieldnames = columns
+        pairs = []
+        for line, record in enumerate(reader, start=2):
+            video_id = (record.get("video_id") or "").strip()
+            sentence = (record.get("sentence") or "").strip()
+            if not video_id or not sentence:
+                raise ValueError(f"{path} line {line}: empty video_id or sentence")
+            pairs.append(MSRVTTPair(video_id, sentence, line))
+    if not pairs:
+        raise ValueError(f"{path}: no caption rows")
+    return pairs
+
+
+def evaluate_msrvtt(
+    embedder,
+    pairs: Sequence[MSRVTTPair],
+    video_root: str | os.PathLike,
+    *,
+    batch_size: int = 8,
+    num_workers: int | None = None,
+    progress: bool = True,
+    model_name: str | os.PathLike | None = None,
+) -> dict[str, Any]:
+    """t2v and v2t R@1/5/10, median and mean rank, plain and dual-softmax, side by side.
+
+    Videos that cannot be found or decoded are left out of the gallery with their captions, counted and
+    listed; ``data.evaluated_fraction`` says how much of the split the numbers cover.
+    """
+    index = VideoFileIndex(video_root)
+    video_ids = list(dict.fromkeys(pair.video_id for pair in pairs))
+    clips: list[VideoClip] = []
+    found_ids: list[str] = []
+    missing: list[str] = []
+    for video_id in video_ids:
+        path = index.find(video_id)
+        if path is None:
+            missing.append(video_id)
+        else:
+            clips.append(VideoClip(path))
+            found_ids.append(video_id)
+
+    embedded = embed_clips(embedder, clips, batch_size, num_workers, progress)
+    undecodable = [{"clip": clips[i].describe(), "reason": reason} for i, reason in embedded.failures]
+    gallery_ids = [found_ids[i] for i in embedded.indices]
+    column = {video_id: j for j, video_id in enumerate(gallery_ids)}
+    kept = [pair for pair in pairs if pair.video_id in column]
+
+    results: dict[str, Any] = {
+        "benchmark": "MSR-VTT 1k-A",
+        "task": "zero-shot text-video retrieval",
+        "model": model_identity(model_name, embedder),
+        "protocol": {
+            **describe_protocol(embedder, "pre_text (lowercase, punctuation removed) on every caption"),
+            "dual_softmax": "scores * scores.softmax(dim=0) over the queries of each direction, on the cosine "
+            "similarities (temperature 1), as the original evaluation_video_clip",
+            "ties": "counted against the query (pessimistic)",
+        },
+        "data": {
+            "num_captions": len(pairs),
+            "num_videos": len(video_ids),
+            "num_evaluated_videos": len(gallery_ids),
+            "num_evaluated_captions": len(kept),
+            "evaluated_fraction": len(gallery_ids) / len(video_ids),
+            "num_missing": len(missing),
+            "num_undecodable": len(undecodable),
+            "missing": missing,
+            "undecodable": undecodable,
+        },
+    }
+    if not kept:
+        results["metrics"] = {"plain": None, "dual_softmax": None}
+        return results
+    text_embeds = embedder.encode_text([clean_caption(pair.sentence) for pair in kept])
+    similarity = text_embeds @ embedded.embeddings.T  # (captions, videos), cosine
+    caption_to_video = [column[pair.video_id] for pair in kept]
+    results["metrics"] = {
+        "plain": retrieval_metrics(similarity, caption_to_video),
+        "dual_softmax": retrieval_metrics(
+            similarity,
+            caption_to_video,
+            use_dual_softmax=True,
+            temperature=ORIGINAL_DUAL_SOFTMAX_TEMPERATURE,
+        ),
+    }
+    return results
