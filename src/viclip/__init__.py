@@ -1,85 +1,86 @@
+# ruff: noqa: F401  (the TYPE_CHECKING imports exist for type checkers and IDEs)
 """ViCLIP (InternVid, ICLR 2024) for the Hugging Face ecosystem.
 
-Importing this package registers the ViCLIP classes with the transformers Auto classes (`AutoConfig`, `AutoModel`,
-`AutoModelForVideoClassification`, `AutoVideoProcessor`, `AutoProcessor`) and the
-"zero-shot-video-classification" pipeline, so `AutoModel.from_pretrained(folder)` and
-`AutoProcessor.from_pretrained(folder)` work on a saved ViCLIP folder without `trust_remote_code`.
+``import viclip`` is light: it imports neither torch nor transformers. Names are imported on first use, and
+viclip's classes are registered with transformers as soon as transformers' Auto classes are imported (before or
+after ``import viclip``): `AutoConfig`, `AutoModel`, `AutoModelForVideoClassification`, `AutoVideoProcessor`,
+`AutoProcessor` and ``pipeline("zero-shot-video-classification")`` then work on a saved ViCLIP folder without
+``trust_remote_code``.
 """
 
-from transformers import (
-    AutoConfig,
-    AutoModel,
-    AutoModelForVideoClassification,
-    AutoProcessor,
-    AutoVideoProcessor,
-)
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
-from .conversion import ConversionError, convert_checkpoint
-from .evaluation import pipeline as _zero_shot_pipeline  # noqa: F401  (registers the pipeline task)
-from .modeling import (
-    StateDictMismatchError,
-    ViCLIPConfig,
-    ViCLIPForVideoClassification,
-    ViCLIPModel,
-    ViCLIPOutput,
-    ViCLIPPreTrainedModel,
-    ViCLIPTextConfig,
-    ViCLIPTextModel,
-    ViCLIPTextModelWithProjection,
-    ViCLIPVisionConfig,
-    ViCLIPVisionModel,
-    ViCLIPVisionModelWithProjection,
-    convert_original_state_dict,
-    to_original_state_dict,
-)
-from .processing import (
-    ClipInfo,
-    ClipRangeError,
-    ClipRangeWarning,
-    ViCLIPProcessor,
-    ViCLIPVideoProcessor,
-    VideoDecodeError,
-    clean_text,
-    load_default_tokenizer,
-    read_video_clip,
-)
+from . import _registration
+from ._lazy import lazy_exports
 
-__version__ = "0.1.0"
+try:
+    __version__ = version("viclip")
+except PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"
 
-AutoConfig.register(ViCLIPConfig.model_type, ViCLIPConfig, exist_ok=True)
-AutoConfig.register(ViCLIPVisionConfig.model_type, ViCLIPVisionConfig, exist_ok=True)
-AutoConfig.register(ViCLIPTextConfig.model_type, ViCLIPTextConfig, exist_ok=True)
-AutoModel.register(ViCLIPConfig, ViCLIPModel, exist_ok=True)
-AutoModel.register(ViCLIPVisionConfig, ViCLIPVisionModel, exist_ok=True)
-AutoModel.register(ViCLIPTextConfig, ViCLIPTextModel, exist_ok=True)
-AutoModelForVideoClassification.register(ViCLIPConfig, ViCLIPForVideoClassification, exist_ok=True)
-AutoVideoProcessor.register(ViCLIPConfig, ViCLIPVideoProcessor, exist_ok=True)
-AutoProcessor.register(ViCLIPConfig, ViCLIPProcessor, exist_ok=True)
+_EXPORTS: dict[str, str] = {
+    "ConversionError": "conversion",
+    "convert_checkpoint": "conversion",
+    "StateDictMismatchError": "modeling",
+    "ViCLIPConfig": "modeling",
+    "ViCLIPForVideoClassification": "modeling",
+    "ViCLIPModel": "modeling",
+    "ViCLIPOutput": "modeling",
+    "ViCLIPPreTrainedModel": "modeling",
+    "ViCLIPTextConfig": "modeling",
+    "ViCLIPTextModel": "modeling",
+    "ViCLIPTextModelWithProjection": "modeling",
+    "ViCLIPVisionConfig": "modeling",
+    "ViCLIPVisionModel": "modeling",
+    "ViCLIPVisionModelWithProjection": "modeling",
+    "convert_original_state_dict": "modeling",
+    "to_original_state_dict": "modeling",
+    "ClipInfo": "processing",
+    "ClipRangeError": "processing",
+    "ClipRangeWarning": "processing",
+    "VideoClip": "processing",
+    "VideoDecodeError": "processing",
+    "ViCLIPProcessor": "processing",
+    "ViCLIPVideoProcessor": "processing",
+    "clean_text": "processing",
+    "load_default_tokenizer": "processing",
+    "read_video_clip": "processing",
+}
 
-__all__ = [
-    "ClipInfo",
-    "ClipRangeError",
-    "ClipRangeWarning",
-    "ConversionError",
-    "StateDictMismatchError",
-    "ViCLIPConfig",
-    "ViCLIPForVideoClassification",
-    "ViCLIPModel",
-    "ViCLIPOutput",
-    "ViCLIPPreTrainedModel",
-    "ViCLIPProcessor",
-    "ViCLIPTextConfig",
-    "ViCLIPTextModel",
-    "ViCLIPTextModelWithProjection",
-    "ViCLIPVideoProcessor",
-    "ViCLIPVisionConfig",
-    "ViCLIPVisionModel",
-    "ViCLIPVisionModelWithProjection",
-    "VideoDecodeError",
-    "clean_text",
-    "convert_checkpoint",
-    "convert_original_state_dict",
-    "load_default_tokenizer",
-    "read_video_clip",
-    "to_original_state_dict",
-]
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:
+    from .conversion import ConversionError, convert_checkpoint
+    from .modeling import (
+        StateDictMismatchError,
+        ViCLIPConfig,
+        ViCLIPForVideoClassification,
+        ViCLIPModel,
+        ViCLIPOutput,
+        ViCLIPPreTrainedModel,
+        ViCLIPTextConfig,
+        ViCLIPTextModel,
+        ViCLIPTextModelWithProjection,
+        ViCLIPVisionConfig,
+        ViCLIPVisionModel,
+        ViCLIPVisionModelWithProjection,
+        convert_original_state_dict,
+        to_original_state_dict,
+    )
+    from .processing import (
+        ClipInfo,
+        ClipRangeError,
+        ClipRangeWarning,
+        ViCLIPProcessor,
+        ViCLIPVideoProcessor,
+        VideoClip,
+        VideoDecodeError,
+        clean_text,
+        load_default_tokenizer,
+        read_video_clip,
+    )
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+
+_registration.install()

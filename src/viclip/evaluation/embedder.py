@@ -38,7 +38,8 @@ class VideoTextEmbedder:
         **kwargs,
     ) -> VideoTextEmbedder:
         """Load model and processor from a saved folder (or Hub id); ``device`` defaults to CUDA when present."""
-        from viclip import ViCLIPModel, ViCLIPProcessor
+        from ..modeling import ViCLIPModel
+        from ..processing import ViCLIPProcessor
 
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         model = ViCLIPModel.from_pretrained(name_or_path, dtype=dtype or torch.float32).to(device)

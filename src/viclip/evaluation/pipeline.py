@@ -171,6 +171,11 @@ class ZeroShotVideoClassificationPipeline(Pipeline):
         ]
 
 
-PIPELINE_REGISTRY.register_pipeline(
-    TASK, pipeline_class=ZeroShotVideoClassificationPipeline, pt_model=ViCLIPModel, type="multimodal"
-)
+def register_pipeline() -> None:
+    """Registers the "zero-shot-video-classification" task with transformers' pipeline registry (idempotent)."""
+    PIPELINE_REGISTRY.register_pipeline(
+        TASK, pipeline_class=ZeroShotVideoClassificationPipeline, pt_model=ViCLIPModel, type="multimodal"
+    )
+
+
+register_pipeline()

@@ -190,6 +190,16 @@ class ViCLIPConfig(PreTrainedConfig):
         )
 
     @classmethod
+    def from_dict(cls, config_dict: dict, **kwargs):
+        """As `PreTrainedConfig.from_dict`; a tower's own config (a saved `ViCLIPVisionModel` or `ViCLIPTextModel`)
+        becomes that tower of a `ViCLIPConfig` with default projection, so the with-projection models load it."""
+        tower = {ViCLIPVisionConfig.model_type: "vision_config", ViCLIPTextConfig.model_type: "text_config"}
+        key = tower.get(config_dict.get("model_type"))
+        if key is not None:
+            config_dict = {key: config_dict, "model_type": cls.model_type}
+        return super().from_dict(config_dict, **kwargs)
+
+    @classmethod
     def from_preset(cls, name: str, **kwargs) -> "ViCLIPConfig":
         """The configuration of a released size: "viclip-l14" (or "l", "l14") or "viclip-b16" (or "b", "b16").
 

@@ -361,7 +361,6 @@ class ViCLIPPreTrainedModel(PreTrainedModel):
     config: ViCLIPConfig
     config_class = ViCLIPConfig
     base_model_prefix = "viclip"
-    main_input_name = "pixel_values_videos"
     input_modalities = ("video", "text")
     supports_gradient_checkpointing = True
     _no_split_modules = ["ViCLIPTextEmbeddings", "ViCLIPEncoderLayer", "ViCLIPVisionEmbeddings"]
@@ -510,9 +509,12 @@ class ViCLIPTextModel(ViCLIPPreTrainedModel):
 
 
 class ViCLIPModel(ViCLIPPreTrainedModel):
-    """ViCLIP: video and text towers, linear projections into a joint space, and a learned temperature."""
+    """ViCLIP: video and text towers, linear projections into a joint space, and a learned temperature.
+    Its input embeddings are the text tower's token table (the only vocabulary), so `resize_token_embeddings()`
+    grows the text vocabulary."""
 
     config: ViCLIPConfig
+    main_input_name = "input_ids"
 
     def __init__(self, config: ViCLIPConfig):
         super().__init__(config)
@@ -527,6 +529,12 @@ class ViCLIPModel(ViCLIPPreTrainedModel):
         # `logit_scale` = log(1 / temp) of the original.
         self.logit_scale = nn.Parameter(torch.tensor(config.logit_scale_init_value))
         self.post_init()
+
+    def get_input_embeddings(self) -> nn.Module:
+        return self.text_model.embeddings.token_embedding
+
+    def set_input_embeddings(self, value: nn.Module) -> None:
+        self.text_model.embeddings.token_embedding = value
 
     @can_return_tuple
     def get_text_features(
@@ -599,6 +607,9 @@ class ViCLIPVisionModelWithProjection(ViCLIPPreTrainedModel):
     Its config is a [`ViCLIPConfig`] (the projection size lives there)."""
 
     config: ViCLIPConfig
+    base_model_prefix = "vision_model"
+    main_input_name = "pixel_values_videos"
+    input_modalities = ("video",)
 
     def __init__(self, config: ViCLIPConfig):
         super().__init__(config)
@@ -607,6 +618,9 @@ class ViCLIPVisionModelWithProjection(ViCLIPPreTrainedModel):
             config.vision_config.hidden_size, config.projection_dim, bias=False
         )
         self.post_init()
+
+    def get_input_embeddings(self) -> nn.Module:
+        return self.vision_model.embeddings.patch_embedding
 
     @can_return_tuple
     def forward(
@@ -628,6 +642,7 @@ class ViCLIPTextModelWithProjection(ViCLIPPreTrainedModel):
     Its config is a [`ViCLIPConfig`] (the projection size lives there)."""
 
     config: ViCLIPConfig
+    base_model_prefix = "text_model"
     main_input_name = "input_ids"
     input_modalities = ("text",)
 
@@ -636,6 +651,12 @@ class ViCLIPTextModelWithProjection(ViCLIPPreTrainedModel):
         self.text_model = ViCLIPTextModel._from_config(config.text_config)
         self.text_projection = nn.Linear(config.text_config.hidden_size, config.projection_dim, bias=False)
         self.post_init()
+
+    def get_input_embeddings(self) -> nn.Module:
+        return self.text_model.embeddings.token_embedding
+
+    def set_input_embeddings(self, value: nn.Module) -> None:
+        self.text_model.embeddings.token_embedding = value
 
     @can_return_tuple
     def forward(
@@ -672,6 +693,7 @@ class ViCLIPForVideoClassification(ViCLIPPreTrainedModel):
     """
 
     config: ViCLIPConfig
+    main_input_name = "pixel_values_videos"
     input_modalities = ("video",)
 
     def __init__(self, config: ViCLIPConfig):
@@ -687,6 +709,9 @@ class ViCLIPForVideoClassification(ViCLIPPreTrainedModel):
         self.dropout = nn.Dropout(getattr(config, "classifier_dropout", None) or 0.0)
         self.classifier = nn.Linear(config.projection_dim, config.num_labels)
         self.post_init()
+
+    def get_input_embeddings(self) -> nn.Module:
+        return self.vision_model.embeddings.patch_embedding
 
     def _init_weights(self, module: nn.Module) -> None:
         # The head is matched by identity, like the projections in the base class.
