@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("model", help="trained model folder (output_dir/final)")
     parser.add_argument("data", help="synthetic data folder (with held_out.jsonl and videos/)")
-    parser.add_argument("--out", help="write the metrics as JSON here")
+    parser.add_argument("--output", help="write the metrics as JSON here")
     args = parser.parse_args(argv)
 
     encoder = VideoTextEmbedder.from_pretrained(args.model)
@@ -34,8 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     metrics["direction_accuracy"] = direction_accuracy(encoder, clips, encoder.encode_videos(items))
     metrics["t2v_R@1_chance"] = 100.0 / len(clips)
     print(json.dumps(metrics, indent=2))
-    if args.out:
-        Path(args.out).write_text(json.dumps(metrics, indent=2))
+    if args.output:
+        Path(args.output).write_text(json.dumps(metrics, indent=2))
     return 0
 
 

@@ -8,7 +8,7 @@ Example:
 
 import sys
 
-from viclip.conversion import main
+from viclip.commands import main
 
 if __name__ == "__main__":
-    sys.exit(main(prog="convert_original_to_hf.py"))
+    sys.exit(main(["convert", *sys.argv[1:]]))

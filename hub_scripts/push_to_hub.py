@@ -7,7 +7,7 @@ Example:
 
 import sys
 
-from viclip.hub import main
+from viclip.commands import main
 
 if __name__ == "__main__":
-    sys.exit(main(prog="push_to_hub.py"))
+    sys.exit(main(["push", *sys.argv[1:]]))

@@ -14,10 +14,8 @@ converts the real weights instead and runs the original demo: `example1.mp4` aga
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import sys
 import time
 from dataclasses import dataclass
 from importlib import resources
@@ -208,7 +206,7 @@ def original_demo_probabilities(
 ) -> torch.Tensor:
     """The original demo: `video` (default `example1.mp4`) with the demo's preprocessing (frames 0, s, 2s, ...;
     bilinear resize without antialias) against its ten captions; softmax(100 * cosine), shape (10,)."""
-    from .model_card import DEMO_CAPTIONS
+    from .hub.model_card import DEMO_CAPTIONS
     from .processing import ViCLIPVideoProcessor
 
     vision = model.config.vision_config
@@ -227,7 +225,7 @@ def run_original_demo(checkpoint: str | os.PathLike, output_dir: Path) -> list[t
     from transformers import AutoModel, AutoProcessor
 
     from .conversion import convert_checkpoint
-    from .model_card import DEMO_CAPTIONS
+    from .hub.model_card import DEMO_CAPTIONS
 
     folder = output_dir / "converted"
     print(f"[1/2] converting {checkpoint} into {folder}")
@@ -242,36 +240,19 @@ def run_original_demo(checkpoint: str | os.PathLike, output_dir: Path) -> list[t
     return ranked
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="viclip demo",
-        description="Run ViCLIP end to end: synthetic data -> training -> Hub folder -> evaluation -> "
-        "classification (no download). With --checkpoint, convert the real weights and run the original demo.",
-    )
-    parser.add_argument("--output-dir", default="demo_output", help="where data, model, plots and report go")
-    parser.add_argument(
-        "--steps", type=int, default=None, help="training steps (default: the synthetic_cpu config's)"
-    )
-    parser.add_argument(
-        "--checkpoint",
-        default=os.environ.get("VICLIP_CHECKPOINT"),
-        help="a released ViCLIP .pth: convert it and run the original demo (default: $VICLIP_CHECKPOINT)",
-    )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
-    args = parser.parse_args(argv)
-    output_dir = Path(args.output_dir)
+def run_demo(
+    output_dir: str | os.PathLike = "demo_output",
+    *,
+    steps: int | None = None,
+    checkpoint: str | os.PathLike | None = None,
+    progress: bool = True,
+) -> dict[str, Any] | list[tuple[int, float]]:
+    """The synthetic demo (`run_synthetic_demo`), or with `checkpoint` the original demo on converted real
+    weights (`run_original_demo`)."""
+    output_dir = Path(output_dir)
+    if checkpoint is not None and not Path(checkpoint).is_file():
+        raise FileNotFoundError(f"checkpoint {str(checkpoint)!r} does not exist")
     output_dir.mkdir(parents=True, exist_ok=True)
-    if args.steps is not None and args.steps < 1:
-        parser.error(f"--steps must be at least 1, got {args.steps}")
-    if args.checkpoint:
-        if not Path(args.checkpoint).is_file():
-            print(f"viclip demo: error: checkpoint {args.checkpoint} does not exist", file=sys.stderr)
-            return 1
-        run_original_demo(args.checkpoint, output_dir)
-    else:
-        run_synthetic_demo(output_dir, max_steps=args.steps, progress=not args.no_progress)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    if checkpoint is not None:
+        return run_original_demo(checkpoint, output_dir)
+    return run_synthetic_demo(output_dir, max_steps=steps, progress=progress)

@@ -39,7 +39,9 @@ def build_parser() -> ArgumentParser:
 
     parser = ArgumentParser(prog="viclip", description="ViCLIP and InternVid for the Hugging Face ecosystem.")
     _add_debug(parser)
-    top = parser.add_subparsers(dest="command", metavar="<command>", required=True, parser_class=ArgumentParser)
+    top = parser.add_subparsers(
+        dest="command", metavar="<command>", required=True, parser_class=ArgumentParser
+    )
     groups: dict[str, argparse._SubParsersAction] = {}
     for path, module_name in COMMANDS.items():
         module = importlib.import_module(module_name)
@@ -67,7 +69,7 @@ def _description(module: ModuleType) -> str:
 
 def _print_warning(message, category, filename, lineno, file=None, line=None) -> None:
     # A warning meant for the user (a clamped clip range, a skipped file) is one note line, not a source location.
-    print(f"note: {message}", file=sys.stderr)
+    print(f"note: {' '.join(str(message).split())}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,14 +7,14 @@ import os
 import re
 from pathlib import Path
 
-from .base import UsageError
+from .base import CommandError, UsageError
 
 DTYPE_NAMES = ("float32", "bfloat16", "float16")
 _DTYPE_ALIASES = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}
 
 
-def add_model_arguments(parser: argparse.ArgumentParser, *, batch_size: int = 8) -> None:
-    """``--model``, ``--device``, ``--dtype``, ``--batch-size``."""
+def add_model_arguments(parser: argparse.ArgumentParser, *, batch_size: int = 8) -> argparse._ArgumentGroup:
+    """``--model``, ``--device``, ``--dtype``, ``--batch-size``; returns the group for more model flags."""
     group = parser.add_argument_group("model")
     group.add_argument(
         "--model",
@@ -22,7 +22,9 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, batch_size: int = 8)
         metavar="PATH_OR_ID",
         help="a saved ViCLIP folder (from `viclip convert`, `viclip train`, save_pretrained) or a Hub model id",
     )
-    group.add_argument("--device", default=None, help="torch device: cpu, cuda, cuda:1 (default: cuda if available)")
+    group.add_argument(
+        "--device", default=None, help="torch device: cpu, cuda, cuda:1 (default: cuda if available)"
+    )
     group.add_argument(
         "--dtype",
         default="float32",
@@ -37,6 +39,47 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, batch_size: int = 8)
         metavar="N",
         help=f"videos per forward pass (default: {batch_size})",
     )
+    return group
+
+
+def add_embedder_arguments(parser: argparse.ArgumentParser, *, batch_size: int = 8) -> None:
+    """The model flags plus ``--sampling``: what :func:`load_embedder` reads."""
+    group = add_model_arguments(parser, batch_size=batch_size)
+    group.add_argument(
+        "--sampling",
+        default=None,
+        choices=["middle", "demo"],
+        help="frame sampling: middle = the paper's evaluation (the processor's default), demo = the original demo",
+    )
+
+
+def add_quiet_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def load_embedder(args: argparse.Namespace):
+    """The :class:`~viclip.evaluation.VideoTextEmbedder` of ``--model`` on ``--device`` in ``--dtype``.
+
+    The model reference and the device are checked first (usage errors); a folder that fails to load is
+    one line naming it.
+    """
+    model = check_model_reference(str(args.model))
+    device = resolve_device(args.device)
+    import torch
+
+    from ..evaluation import VideoTextEmbedder
+
+    if getattr(args, "quiet", False):
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+    try:
+        return VideoTextEmbedder.from_pretrained(
+            model, device=device, dtype=getattr(torch, args.dtype), sampling=args.sampling
+        )
+    except OSError as error:
+        first_line = next((line for line in str(error).splitlines() if line.strip()), type(error).__name__)
+        raise CommandError(f"could not load --model {model!r}: {first_line}") from None
 
 
 def parse_dtype_name(value: str) -> str:
@@ -111,4 +154,25 @@ def require_dir(path: str | os.PathLike, what: str = "folder") -> Path:
         raise UsageError(f"{what} {str(path)!r} does not exist")
     if not path.is_dir():
         raise UsageError(f"{what} {str(path)!r} is a file, not a folder")
+    return path
+
+
+def check_output_file(path: str | os.PathLike | None, flag: str = "--output") -> Path | None:
+    """An output file path that is not an existing folder (``None`` passes through)."""
+    if path is None:
+        return None
+    path = Path(path)
+    if path.is_dir():
+        raise UsageError(f"{flag} {str(path)!r} is a folder; give a file name")
+    return path
+
+
+def check_output_dir(path: str | os.PathLike, flag: str = "--output-dir") -> Path:
+    """An output folder that is a folder or can be made one (no existing file in its way)."""
+    path = Path(path)
+    for ancestor in (path, *path.parents):
+        if ancestor.exists():
+            if not ancestor.is_dir():
+                raise UsageError(f"{flag} {str(path)!r}: {str(ancestor)!r} is a file, not a folder")
+            break
     return path

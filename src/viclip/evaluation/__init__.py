@@ -6,10 +6,15 @@ Names are imported lazily (so ``import viclip.evaluation.pipeline`` does not pul
 ``pipeline("zero-shot-video-classification")``.
 """
 
-import importlib
 from typing import TYPE_CHECKING
 
+from .._lazy import lazy_exports
+
 _EXPORTS = {
+    "ClassificationResult": "classify",
+    "ClipPrediction": "classify",
+    "LabelScore": "classify",
+    "classify_clips": "classify",
     "CacheResult": "embedding_cache",
     "EmbeddingCache": "embedding_cache",
     "model_fingerprint": "embedding_cache",
@@ -17,6 +22,8 @@ _EXPORTS = {
     "RetrievalRecall": "metrics",
     "ZeroShotAccuracy": "metrics",
     "load_metric": "metrics",
+    "parse_labels": "labels",
+    "read_label_file": "labels",
     "ZeroShotVideoClassificationPipeline": "pipeline",
     "plot_confusion_matrix": "plots",
     "plot_similarity_heatmap": "plots",
@@ -44,21 +51,11 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
-
-
 if TYPE_CHECKING:
-    from .embedding_cache import CacheResult, EmbeddingCache, model_fingerprint
+    from .classify import ClassificationResult, ClipPrediction, LabelScore, classify_clips
     from .embedder import VideoTextEmbedder
+    from .embedding_cache import CacheResult, EmbeddingCache, model_fingerprint
+    from .labels import parse_labels, read_label_file
     from .metrics import RetrievalRecall, ZeroShotAccuracy, load_metric
     from .pipeline import ZeroShotVideoClassificationPipeline
     from .plots import plot_confusion_matrix, plot_similarity_heatmap
@@ -75,3 +72,5 @@ if TYPE_CHECKING:
         read_labelled_videos,
     )
     from .zero_shot import ZeroShotClassifier, template_averaged_scores, topk_accuracy
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -48,7 +48,8 @@ class ZeroShotAccuracy(_InMemoryMetric):
 
     Inputs: ``predictions`` = one list of class scores per video (any monotone score: cosine,
     logits or probabilities), ``references`` = the true class index. ``compute(..., ks=(1, 5))``.
-    Ties are pessimistic (a class scoring as high as the true one is ranked ahead of it).
+    Ties are pessimistic (a class scoring as high as the true one is ranked ahead of it). A k above the
+    number of classes is not applicable: ``None``.
     """
 
     def _info(self) -> evaluate.MetricInfo:
@@ -62,7 +63,7 @@ class ZeroShotAccuracy(_InMemoryMetric):
             features=_SCORES_AND_INDEX,
         )
 
-    def _compute(self, predictions, references, ks: Sequence[int] = (1, 5)) -> dict[str, float]:
+    def _compute(self, predictions, references, ks: Sequence[int] = (1, 5)) -> dict[str, float | None]:
         lengths = {len(p) for p in predictions}
         if len(lengths) > 1:
             raise ValueError(
@@ -98,7 +99,7 @@ class RetrievalRecall(_InMemoryMetric):
         ks: Sequence[int] = DEFAULT_KS,
         dual_softmax: bool = False,
         temperature: float = 100.0,
-    ) -> dict[str, float]:
+    ) -> dict[str, float | None]:
         lengths = {len(p) for p in predictions}
         if len(lengths) > 1:
             raise ValueError(

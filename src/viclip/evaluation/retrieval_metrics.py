@@ -10,7 +10,8 @@ Conventions (documented because papers differ on them):
 - Text-to-video: each caption is a query with exactly one correct video.
 - Video-to-text: each video is a query; it is correct at rank r when its best-scoring caption is
   at rank r (its other captions never count against it). Every video needs at least one caption.
-- Recalls are percentages (0-100), like the tables of the ViCLIP paper.
+- Recalls are percentages (0-100), like the tables of the ViCLIP paper. R@K with fewer candidates than K
+  is not applicable (every query would succeed): its value is ``None``.
 """
 
 from __future__ import annotations
@@ -58,9 +59,14 @@ def ranks_from_similarity(similarity: torch.Tensor, gold: torch.Tensor) -> torch
     return wrong_ahead + 1
 
 
-def _summarise(ranks: torch.Tensor, prefix: str, ks: Sequence[int]) -> dict[str, float]:
+def _summarise(
+    ranks: torch.Tensor, prefix: str, ks: Sequence[int], num_candidates: int
+) -> dict[str, float | None]:
     ranks_f = ranks.double()
-    out = {f"{prefix}_R@{k}": float((ranks <= k).double().mean() * 100) for k in ks}
+    out: dict[str, float | None] = {
+        f"{prefix}_R@{k}": float((ranks <= k).double().mean() * 100) if k <= num_candidates else None
+        for k in ks
+    }
     out[f"{prefix}_median_rank"] = float(ranks_f.quantile(0.5))
     out[f"{prefix}_mean_rank"] = float(ranks_f.mean())
     return out
@@ -73,7 +79,7 @@ def retrieval_metrics(
     ks: Sequence[int] = DEFAULT_KS,
     use_dual_softmax: bool = False,
     temperature: float = 100.0,
-) -> dict[str, float]:
+) -> dict[str, float | None]:
     """R@K, median and mean rank for text-to-video (``t2v_*``) and video-to-text (``v2t_*``).
 
     Args:
@@ -123,6 +129,6 @@ def retrieval_metrics(
     if use_dual_softmax:
         t2v = dual_softmax(t2v, temperature)
         v2t = dual_softmax(v2t, temperature)
-    results = _summarise(ranks_from_similarity(t2v, gold), "t2v", ks)
-    results.update(_summarise(ranks_from_similarity(v2t, gold.T), "v2t", ks))
+    results = _summarise(ranks_from_similarity(t2v, gold), "t2v", ks, num_videos)
+    results.update(_summarise(ranks_from_similarity(v2t, gold.T), "v2t", ks, num_texts))
     return results

@@ -115,11 +115,12 @@ class ZeroShotClassifier:
 
 def topk_accuracy(
     scores: torch.Tensor, labels: Sequence[int] | torch.Tensor, ks: Sequence[int] = (1, 5)
-) -> dict[str, float]:
+) -> dict[str, float | None]:
     """Top-k accuracy in percent, plus ``avg`` = mean of top-1 and top-5 (the paper's "AVG") when both are asked.
 
     Ties are pessimistic: a class scoring exactly as high as the true one counts as ranked ahead of it.
-    A k larger than the number of classes counts every prediction as correct.
+    A k larger than the number of classes is not applicable (every prediction would be correct): its value,
+    and ``avg`` if it needs it, is ``None``.
     """
     scores = torch.as_tensor(scores).float()
     labels = torch.as_tensor(labels, dtype=torch.long).flatten()
@@ -133,7 +134,8 @@ def topk_accuracy(
         raise ValueError(f"labels must lie in [0, {scores.shape[1]}) (the number of classes)")
     true_scores = scores.gather(1, labels[:, None])
     rank = (scores >= true_scores).sum(dim=1)  # 1-based: the true class counts itself once
-    out = {f"top{k}": float((rank <= k).double().mean() * 100) for k in ks}
+    num_classes = scores.shape[1]
+    out = {f"top{k}": float((rank <= k).double().mean() * 100) if k <= num_classes else None for k in ks}
     if 1 in ks and 5 in ks:
-        out["avg"] = (out["top1"] + out["top5"]) / 2
+        out["avg"] = None if out["top5"] is None else (out["top1"] + out["top5"]) / 2
     return out
