@@ -26,6 +26,8 @@ COMMANDS: dict[tuple[str, ...], str] = {
     ("search",): "viclip.commands.search",
     ("evaluate", "classification"): "viclip.commands.evaluate_classification",
     ("evaluate", "retrieval"): "viclip.commands.evaluate_retrieval",
+    ("evaluate", "kinetics"): "viclip.commands.evaluate_kinetics",
+    ("evaluate", "msrvtt"): "viclip.commands.evaluate_msrvtt",
     ("demo",): "viclip.commands.demo",
 }
 

@@ -1,0 +1,55 @@
+"""What ``viclip evaluate kinetics`` and ``viclip evaluate msrvtt`` share: model loading, output checks, summary."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from .base import CommandError, UsageError
+from .options import check_model_reference, resolve_device
+
+
+def check_output_paths(args: argparse.Namespace) -> None:
+    """Usage errors for an ``--output``/``--plot`` that is a folder, before any work is done."""
+    for flag in ("output", "plot"):
+        value = getattr(args, flag, None)
+        if value and Path(value).is_dir():
+            raise UsageError(f"--{flag} {value!r} is a folder; give a file name")
+
+
+def load_model(args: argparse.Namespace):
+    """The benchmark embedder of ``--model`` (ViCLIP, or a CLIPModel whose frames are averaged)."""
+    model = check_model_reference(str(args.model))
+    device = resolve_device(args.device)
+    import torch
+
+    from ..evaluation.benchmarks import load_benchmark_embedder
+
+    try:
+        return load_benchmark_embedder(model, device=device, dtype=getattr(torch, args.dtype))
+    except OSError as error:
+        first_line = next((line for line in str(error).splitlines() if line.strip()), type(error).__name__)
+        raise CommandError(f"could not load --model {model!r}: {first_line}") from None
+
+
+def print_summary(results: dict[str, Any], args: argparse.Namespace) -> None:
+    """The headline numbers, the coverage of the split and where the files went."""
+    from ..evaluation.benchmarks import results_table_rows
+
+    model = results["model"]
+    print(f"{results['benchmark']}: {model['name']} ({model['kind']})")
+    for what, value in results_table_rows(results):
+        print(f"  {what}: {value}")
+    data = results["data"]
+    skipped = data["num_missing"] + data["num_undecodable"]
+    if skipped:
+        print(f"  skipped {data['num_missing']} missing and {data['num_undecodable']} undecodable video(s)")
+    if getattr(args, "output", None):
+        print(f"results written to {args.output}")
+    if getattr(args, "plot", None):
+        print(
+            f"plot written to {args.plot}"
+            if data.get("num_evaluated", 1)
+            else "no plot: nothing was evaluated"
+        )

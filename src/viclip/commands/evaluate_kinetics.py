@@ -1,0 +1,116 @@
+"""Kinetics-400/600/700 zero-shot action recognition, the ViCLIP paper's protocol (Table 1): top-1, top-5, AVG.
+
+Data: the official annotation CSV (label,youtube_id,time_start,time_end,split) and a folder of videos in any
+of the usual layouts: trimmed clips {youtube_id}_{start:06d}_{end:06d}.mp4 (flat or one folder per class, any
+video extension), or whole videos {youtube_id}.mp4 read from time_start to time_end. Videos that are missing
+or cannot be decoded are skipped, counted and listed; the output says what fraction of the split was evaluated.
+
+Protocol (as the original InternVideo1/Pretrain/ViCLIP evaluation):
+  frames         8 per video, one clip: 8 equal segments, the middle frame of each ("middle" sampling of
+                 dataset/video_utils.py); ViCLIP models use their config's num_frames
+  resize         straight to (224, 224) (the model's image size), bicubic, no antialias, no crop
+  normalisation  ViCLIP: ImageNet mean/std; CLIP models: their own mean/std (the original create_dataset
+                 chooses CLIP's for a "clip" encoder)
+  texts          each class name in the 16 ActionCLIP templates, cleaned with pre_text (lowercase,
+                 punctuation removed); a class scores the MEAN of the cosine similarities over templates
+  metrics        top-1 and top-5 of the true class among all classes; AVG = (top-1 + top-5) / 2; overall and
+                 per class (and the mean per-class top-1); ties count against the video
+Deliberate differences: frames are decoded with PyAV (the original used decord), only the sampled frames;
+float32 by default (the paper ran bf16 autocast: --dtype bfloat16); the class list is the official one
+(--classes), not the set of labels present in the CSV.
+
+--model takes a ViCLIP folder/Hub id or any transformers CLIPModel (e.g. openai/clip-vit-large-patch14): each
+sampled frame is embedded and the L2-normalised frame embeddings are averaged (the pooling is written in the
+results). The results JSON holds the protocol, the metrics, the missing videos and the model revision.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from .base import UsageError
+from .options import add_model_arguments, check_model_reference, positive_int, require_dir, require_file
+
+HELP = "Kinetics-400/600/700 zero-shot top-1/top-5/AVG, the paper's protocol (ViCLIP or CLIP models)"
+EPILOG = (
+    "example: viclip evaluate kinetics --annotations k400/annotations/val.csv --video-root k400/val "
+    "--model ./viclip-l14 --classes 400 --output k400.json --plot k400_per_class.png"
+)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = EPILOG
+    data = parser.add_argument_group("data")
+    data.add_argument(
+        "--annotations", required=True, metavar="CSV", help="official Kinetics CSV, e.g. validate.csv"
+    )
+    data.add_argument(
+        "--video-root", required=True, metavar="DIR", help="folder holding the videos (searched recursively)"
+    )
+    data.add_argument(
+        "--classes",
+        metavar="400|600|700|FILE",
+        help="the class list: 400, 600, 700 (the packaged official names) or a file with one name per line "
+        "(default: the smallest official list holding every label of the CSV)",
+    )
+    add_model_arguments(parser)
+    parser.add_argument(
+        "--num-workers",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="decoding threads (default: the number of CPUs, at most 8)",
+    )
+    output = parser.add_argument_group("output")
+    output.add_argument("--output", metavar="JSON", help="write the results JSON here")
+    output.add_argument("--plot", metavar="PNG", help="write a per-class accuracy plot here")
+    output.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    from ._benchmark import check_output_paths, load_model, print_summary
+
+    check_output_paths(args)
+    annotations = require_file(args.annotations, "--annotations")
+    video_root = require_dir(args.video_root, "--video-root")
+    check_model_reference(str(args.model))
+
+    from ..evaluation.benchmarks import (
+        evaluate_kinetics,
+        guess_kinetics_variant,
+        kinetics_class_names,
+        plot_per_class_accuracy,
+        read_kinetics_csv,
+        write_results,
+    )
+
+    rows = read_kinetics_csv(annotations)
+    classes = args.classes
+    if classes is None:
+        classes = guess_kinetics_variant([row.label for row in rows])
+        if classes is None:
+            raise UsageError(
+                f"the labels of {str(annotations)!r} are not all in the Kinetics-400, -600 or -700 class lists; "
+                "give the class list with --classes FILE"
+            )
+    elif classes not in {"400", "600", "700"}:
+        require_file(classes, "--classes")
+    class_names = kinetics_class_names(classes)
+    embedder = load_model(args)
+    results = evaluate_kinetics(
+        embedder,
+        rows,
+        video_root,
+        class_names,
+        batch_size=args.batch_size,
+        num_workers=args.num_workers,
+        progress=not args.quiet,
+        model_name=args.model,
+    )
+    results["data"].update(annotations=str(annotations), video_root=str(video_root), classes=str(classes))
+    if args.output:
+        write_results(results, args.output)
+    if args.plot and results["data"]["num_evaluated"]:
+        plot_per_class_accuracy(results, args.plot)
+    print_summary(results, args)
+    return 0
