@@ -19,7 +19,7 @@ from viclip.data.synthetic import (
     generate_synthetic_internvid,
     write_video,
 )
-from viclip.data.video_index import clip_filename
+from viclip.data.video_locator import clip_filename
 from viclip.processing import ViCLIPProcessor
 
 NUM_VIDEOS, CLIPS_PER_VIDEO = 4, 3
@@ -107,6 +107,8 @@ class BrokenSet:
     """Expected skip counts by reason."""
     bad_rows: dict[int, str]
     """Row index -> skip reason."""
+    rows: list[dict]
+    """The rows as written (a caption that is not valid UTF-8 holds surrogate escapes)."""
 
 
 @pytest.fixture(scope="session")
@@ -119,12 +121,19 @@ def broken(tmp_path_factory, synthetic) -> BrokenSet:
     _write_truncated_video(video_root / "truncVid000.mp4")
     write_video(video_root / clip_filename("precutVid01", 10.0, 12.5), _frames(2.5), fps=8)
 
+    good_id = read_jsonl(synthetic.annotations)[0]["YoutubeID"]  # a video that exists
     bad = [
         (_row("missingVid0", "00:00:00.100", "00:00:01.000"), "missing_video"),
         (_row("corruptVid0", "00:00:00.100", "00:00:01.000"), "corrupt_video"),
         (_row("truncVid000", "00:00:04.000", "00:00:04.800"), "corrupt_video"),
         (_row("LHD8nQo5vQ0", "00:00:xx.100", "00:00:01.000"), "bad_timestamp"),
         (_row("LHD8nQo5vQ0", "00:00:02.000", "00:00:01.000"), "empty_segment"),
+        (_row(good_id, "00:10:00.000", "00:10:01.000"), "segment_out_of_range"),  # the video is 3 s long
+        ({**_row(good_id, "00:00:00.100", "00:00:01.000"), "UMT_Score": "high"}, "bad_score"),
+        # a JSON lone surrogate escape, "\udc80": valid JSON, not valid text
+        (_row(good_id, "00:00:00.100", "00:00:01.000", caption="a \udc80 circle"), "bad_text"),
+        # a raw 0xff byte in the file: the line is not valid UTF-8, hence not valid JSON
+        (_row(good_id, "00:00:00.100", "00:00:01.000", caption=RAW_BYTE_CAPTION), "unreadable_row"),
     ]
     rows, good, bad_rows = [], [], {}
     good_source = [*read_jsonl(synthetic.annotations), _row("precutVid01", "00:00:10.000", "00:00:12.500")]
@@ -134,12 +143,37 @@ def broken(tmp_path_factory, synthetic) -> BrokenSet:
         if i < len(bad):
             rows.append(bad[i][0])
             bad_rows[len(rows) - 1] = bad[i][1]
-    annotations = write_jsonl(root / "annotations.jsonl", rows)
-    import pandas as pd
-
-    parquet = root / "annotations.parquet"
-    pd.DataFrame(rows).to_parquet(parquet, index=False)
+    annotations = root / "annotations.jsonl"
+    annotations.write_bytes(b"".join(_jsonl_line(row) for row in rows))
+    parquet = _write_parquet(root / "annotations.parquet", rows)
     reasons: dict[str, int] = {}
     for reason in bad_rows.values():
         reasons[reason] = reasons.get(reason, 0) + 1
-    return BrokenSet(annotations, parquet, video_root, good, reasons, bad_rows)
+    return BrokenSet(annotations, parquet, video_root, good, reasons, bad_rows, rows)
+
+
+# A caption holding the byte 0xff, as a str with a surrogate escape (written to files as the raw byte).
+RAW_BYTE_CAPTION = b"a \xff circle".decode("utf-8", "surrogateescape")
+
+
+def _jsonl_line(row: dict) -> bytes:
+    if row["Caption"] == RAW_BYTE_CAPTION:
+        return (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8", "surrogateescape")
+    return (json.dumps(row) + "\n").encode()  # ensure_ascii: a lone surrogate is written as "\udc80"
+
+
+def _write_parquet(path: Path, rows: list[dict]) -> Path:
+    """The rows as Parquet; text that is not valid UTF-8 is stored as its raw bytes (Parquet does not check)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    columns = {}
+    for key in rows[0]:
+        values = [row[key] for row in rows]
+        if any(isinstance(v, str) for v in values):  # a score spelled "high" makes its column text
+            raw = [str(v).encode("utf-8", "surrogateescape") for v in values]
+            columns[key] = pa.array(raw, pa.binary()).view(pa.string())
+        else:
+            columns[key] = pa.array(values, pa.float64())
+    pq.write_table(pa.table(columns), path)
+    return path

@@ -9,6 +9,7 @@ from viclip.data.annotations import (
     AnnotationFilter,
     SkipReason,
     format_timestamp,
+    parse_json_line,
     parse_row,
     parse_timestamp,
 )
@@ -68,7 +69,10 @@ def test_parse_row_reads_the_real_internvid_row():
         ({"End_timestamp": "00:00:01.000"}, SkipReason.EMPTY_SEGMENT, "not before end"),
         ({"Caption": None}, SkipReason.MISSING_FIELD, "Caption"),
         ({"YoutubeID": "../../etc/passwd"}, SkipReason.BAD_YOUTUBE_ID, "passwd"),
-        ({"UMT_Score": "high"}, SkipReason.MISSING_FIELD, "UMT_Score"),
+        ({"UMT_Score": "high"}, SkipReason.BAD_SCORE, "UMT_Score='high' is not a number"),
+        ({"Aesthetic_Score": [4.5]}, SkipReason.BAD_SCORE, "Aesthetic_Score"),
+        ({"Caption": "a \udc80 circle"}, SkipReason.BAD_TEXT, "Caption=.* lone surrogate"),
+        ({"Caption": b"a \xff circle"}, SkipReason.BAD_TEXT, "Caption=.* not valid UTF-8"),
     ],
 )
 def test_parse_row_rejects_bad_rows_with_a_reason(change, reason, message):
@@ -89,6 +93,27 @@ def test_filter_checks_each_threshold():
     assert AnnotationFilter(min_caption_words=8).check(clip)[0] is SkipReason.SHORT_CAPTION
     no_scores = parse_row({k: v for k, v in ROW.items() if k != "UMT_Score"})
     assert AnnotationFilter(min_umt_score=0.1).check(no_scores)[0] is SkipReason.LOW_UMT_SCORE
+
+
+@pytest.mark.parametrize("column", ["UMT_Score", "Aesthetic_Score"])
+def test_a_nan_score_fails_its_threshold(column):
+    # Regression: `NaN < threshold` is False, so a NaN score used to pass every threshold.
+    clip = parse_row({**ROW, column: float("nan")})
+    filters = AnnotationFilter(min_umt_score=0.1, min_aesthetic_score=1.0)
+    expected = SkipReason.LOW_UMT_SCORE if column == "UMT_Score" else SkipReason.LOW_AESTHETIC_SCORE
+    assert filters.check(clip)[0] is expected
+    assert AnnotationFilter().check(clip) is None  # no threshold, nothing to fail
+
+
+def test_a_json_line_that_is_not_an_object_is_an_unreadable_row():
+    assert parse_json_line('{"YoutubeID": "x"}') == {"YoutubeID": "x"}
+    for line, message in (
+        ('{"Caption": "a \\xff"}', "not valid JSON"),
+        ("[1, 2]", "JSON list, not an object"),
+    ):
+        with pytest.raises(AnnotationError, match=message) as info:
+            parse_json_line(line)
+        assert info.value.reason is SkipReason.UNREADABLE_ROW
 
 
 def test_filter_rejects_inconsistent_bounds():

@@ -10,7 +10,7 @@ import torch
 from datasets.distributed import split_dataset_by_node
 from torch.utils.data import DataLoader
 
-from viclip.data import SkipStats, internvid_collate, load_internvid
+from viclip.data import AnnotationFilter, SkipStats, internvid_collate, load_internvid
 from viclip.data import internvid as internvid_module
 
 from .conftest import read_jsonl
@@ -145,11 +145,13 @@ def test_clean_captions_applies_the_original_pre_text(tmp_path, synthetic, proce
 
 
 def test_filters_skip_rows_by_reason(broken, processor):
-    rows = read_jsonl(broken.annotations)
-    parsed = [i for i in range(len(rows)) if broken.bad_rows.get(i) not in ("bad_timestamp", "empty_segment")]
+    rows = broken.rows
+    unparsed = ("bad_timestamp", "empty_segment", "bad_score", "bad_text", "unreadable_row")
+    parsed = [i for i in range(len(rows)) if broken.bad_rows.get(i) not in unparsed]
     threshold = sorted(rows[i]["UMT_Score"] for i in broken.good_rows)[len(broken.good_rows) // 2]
     stats = SkipStats()
-    kept = list(_load(broken, processor, stats=stats, min_umt_score=threshold, min_caption_words=6))
+    filters = AnnotationFilter(min_umt_score=threshold, min_caption_words=6)
+    kept = list(_load(broken, processor, stats=stats, filters=filters))
     low_umt = [i for i in parsed if rows[i]["UMT_Score"] < threshold]
     short = [i for i in parsed if i not in low_umt and len(rows[i]["Caption"].split()) < 6]
     expected = [i for i in broken.good_rows if i not in low_umt and i not in short]
@@ -161,7 +163,7 @@ def test_filters_skip_rows_by_reason(broken, processor):
 
 def test_duration_filter(broken, processor):
     stats = SkipStats()
-    kept = list(_load(broken, processor, stats=stats, max_duration=1.0))
+    kept = list(_load(broken, processor, stats=stats, filters=AnnotationFilter(max_duration=1.0)))
     assert {e["youtube_id"] for e in kept}.isdisjoint({"precutVid01"})  # 2.5 s long
     assert stats.counts()["duration_out_of_bounds"] == 1
 
@@ -170,9 +172,17 @@ def test_map_style_dataset_drops_missing_rows_and_collate_drops_corrupt_videos(b
     stats = SkipStats()
     ds = _load(broken, processor, streaming=False, stats=stats, training=False)
     assert isinstance(ds, datasets.Dataset)
-    # rows with a file are kept at build time; the two broken files fail only when decoded
-    assert len(ds) == len(broken.good_rows) + 2
-    assert stats.skipped() == {"missing_video": 1, "bad_timestamp": 1, "empty_segment": 1}
+    # rows with a file are kept at build time; the two broken files and the segment past the end of its
+    # video fail only when decoded
+    assert len(ds) == len(broken.good_rows) + 3
+    assert stats.skipped() == {
+        "missing_video": 1,
+        "bad_timestamp": 1,
+        "empty_segment": 1,
+        "bad_score": 1,
+        "bad_text": 1,
+        "unreadable_row": 1,
+    }
     seen = []
     for batch in DataLoader(ds, batch_size=4, collate_fn=internvid_collate):
         if batch is not None:
@@ -180,6 +190,7 @@ def test_map_style_dataset_drops_missing_rows_and_collate_drops_corrupt_videos(b
             seen += batch["row_index"].tolist()
     assert sorted(seen) == broken.good_rows
     assert stats.skipped()["corrupt_video"] == 2
+    assert stats.skipped()["segment_out_of_range"] == 1
 
 
 def test_hub_arguments_pass_through_to_load_dataset(monkeypatch, broken, processor):
@@ -189,7 +200,7 @@ def test_hub_arguments_pass_through_to_load_dataset(monkeypatch, broken, process
     def fake_load_dataset(path, name=None, **kwargs):
         calls.append((path, name, kwargs))
         return real_load_dataset(
-            "json", data_files=str(broken.annotations), split="train", streaming=kwargs["streaming"]
+            "parquet", data_files=str(broken.parquet), split="train", streaming=kwargs["streaming"]
         )
 
     monkeypatch.setattr(internvid_module, "load_dataset", fake_load_dataset)
@@ -212,7 +223,7 @@ def test_hub_arguments_pass_through_to_load_dataset(monkeypatch, broken, process
         None,
         {"split": "train", "streaming": False, "token": "t"},
     )
-    assert len(info) == len(broken.good_rows) + 2
+    assert len(info) == len(broken.good_rows) + 3
 
 
 def test_custom_transform_is_plugged_in(broken):
@@ -226,8 +237,8 @@ def test_custom_transform_is_plugged_in(broken):
     examples = list(
         load_internvid(data_files=broken.annotations, video_root=broken.video_root, transform=transform)
     )
-    # the custom transform never opens the files, so the corrupt ones come through
-    assert len(examples) == len(broken.good_rows) + 2
+    # the custom transform never opens the files, so the corrupt ones (and the segment past the end) come through
+    assert len(examples) == len(broken.good_rows) + 3
 
 
 def test_processing_errors_are_counted_not_raised(broken):
@@ -237,7 +248,7 @@ def test_processing_errors_are_counted_not_raised(broken):
     stats = SkipStats()
     assert list(load_internvid(data_files=broken.annotations, video_root=broken.video_root, transform=transform,
                                stats=stats)) == []  # fmt: skip
-    assert stats.counts()["processing_error"] == len(broken.good_rows) + 2
+    assert stats.counts()["processing_error"] == len(broken.good_rows) + 3
 
 
 def test_bad_arguments_raise_clear_errors(tmp_path, broken, processor):

@@ -151,9 +151,10 @@ def test_range_past_the_end_is_clamped_with_a_warning(index_video):
     [
         (-1.0, 2.0, "start_sec is negative"),
         (1.0, -2.0, "end_sec is negative"),
-        (3.0, 3.0, "must be before end_sec"),
-        (4.0, 2.0, "must be before end_sec"),
-        (6.5, 8.0, "starts after the end of the video"),
+        (3.0, 3.0, r"range \[3, 3\) s is empty"),
+        (4.0, 2.0, r"range \[4, 2\) s is empty"),
+        (None, 0.0, r"range \[0, 0\) s is empty"),
+        (6.5, 8.0, r"range \[6.500, 8.000\) s starts after the end of the video \(the video is 6.000 s long"),
         (float("nan"), 2.0, "finite number"),
     ],
 )
@@ -162,6 +163,19 @@ def test_bad_ranges_raise_clip_range_error(index_video, start, end, message):
         read_video_clip(index_video, start, end)
     assert isinstance(error.value, ValueError) and isinstance(error.value, VideoDecodeError)
     assert str(index_video) in str(error.value)
+
+
+def test_a_range_between_two_frames_names_the_range_and_the_real_duration(index_video):
+    # Regression: the message claimed "the last frame of the video is at 0.200 s" for a 6 s video (it named
+    # the last frame demuxed near the range, not the last frame of the video).
+    with pytest.raises(ClipRangeError) as error:
+        read_video_clip(index_video, 1.01, 1.05)
+    message = str(error.value)
+    assert (
+        "no frames in the requested range [1.010, 1.050) s (the video is 6.000 s long, 10 frames/s)"
+        in message
+    )
+    assert "last frame" not in message
 
 
 # --- bad files -------------------------------------------------------------------------------------

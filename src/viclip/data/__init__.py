@@ -5,8 +5,9 @@ Names are imported lazily, so ``viclip synthetic`` does not pay for importing ``
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "AnnotationFilter": "annotations",
@@ -15,9 +16,8 @@ _EXPORTS: dict[str, str] = {
     "format_timestamp": "annotations",
     "parse_row": "annotations",
     "parse_timestamp": "annotations",
-    "VideoIndex": "video_index",
-    "VideoLocation": "video_index",
-    "clip_filename": "video_index",
+    "VideoLocator": "video_locator",
+    "clip_filename": "video_locator",
     "SkipStats": "stats",
     "ViCLIPExampleTransform": "transform",
     "internvid_collate": "internvid",
@@ -37,8 +37,7 @@ __all__ = [
     "SkipStats",
     "SyntheticDataset",
     "ViCLIPExampleTransform",
-    "VideoIndex",
-    "VideoLocation",
+    "VideoLocator",
     "caption_for",
     "clip_filename",
     "download_internvid",
@@ -64,10 +63,7 @@ if TYPE_CHECKING:
     from .stats import SkipStats
     from .synthetic import SyntheticDataset, caption_for, generate_synthetic_internvid
     from .transform import ViCLIPExampleTransform
-    from .video_index import VideoIndex, VideoLocation, clip_filename
+    from .video_locator import VideoLocator, clip_filename
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'viclip.data' has no attribute {name!r}")
-    return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -8,6 +8,7 @@ A raw row looks like ``{"YoutubeID": "HdYoyzCSWyw", "Start_timestamp": "00:03:10
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping
@@ -32,15 +33,19 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 class SkipReason(str, Enum):
     """Why a row produced no example. The values are the keys of the skip summary."""
 
+    UNREADABLE_ROW = "unreadable_row"  # a line of the annotation file that is not a JSON object
     MISSING_FIELD = "missing_field"
+    BAD_TEXT = "bad_text"  # a text field that is not valid UTF-8 (a stray byte, a lone surrogate)
     BAD_YOUTUBE_ID = "bad_youtube_id"
     BAD_TIMESTAMP = "bad_timestamp"
+    BAD_SCORE = "bad_score"
     EMPTY_SEGMENT = "empty_segment"
     LOW_UMT_SCORE = "low_umt_score"
     LOW_AESTHETIC_SCORE = "low_aesthetic_score"
     DURATION_OUT_OF_BOUNDS = "duration_out_of_bounds"
     SHORT_CAPTION = "short_caption"
     MISSING_VIDEO = "missing_video"
+    SEGMENT_OUT_OF_RANGE = "segment_out_of_range"  # the segment lies outside the video file found for it
     CORRUPT_VIDEO = "corrupt_video"
     PROCESSING_ERROR = "processing_error"
 
@@ -105,14 +110,53 @@ def format_timestamp(seconds: float) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}"
 
 
-def _optional_float(row: Mapping[str, Any], key: str) -> float | None:
-    value = row.get(key)
-    if value is None:
+def optional_float(value: Any) -> float | None:
+    """``None`` for a missing or blank value, else ``float(value)`` (``ValueError``/``TypeError`` when it is not
+    a number). The one reader of optional numeric fields of annotation rows and video lists."""
+    if value is None or (isinstance(value, str) and value.strip() == ""):
         return None
+    if isinstance(value, bool):
+        raise TypeError(f"{value!r} is not a number")
+    return float(value)
+
+
+def _score(row: Mapping[str, Any], key: str) -> float | None:
     try:
-        return float(value)
+        return optional_float(row.get(key))
     except (TypeError, ValueError):
-        raise AnnotationError(SkipReason.MISSING_FIELD, f"{key}={value!r} is not a number") from None
+        raise AnnotationError(SkipReason.BAD_SCORE, f"{key}={row.get(key)!r} is not a number") from None
+
+
+def _text(row: Mapping[str, Any], key: str) -> str:
+    """A text field as ``str``; undecodable bytes or a lone surrogate (``"\\udc80"`` in JSON) are ``BAD_TEXT``."""
+    value = row[key]
+    if isinstance(value, (bytes, bytearray)):
+        raise AnnotationError(SkipReason.BAD_TEXT, f"{key}={bytes(value)!r} is not valid UTF-8")
+    text = str(value)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise AnnotationError(
+            SkipReason.BAD_TEXT, f"{key}={text!r} is not valid text (a lone surrogate)"
+        ) from None
+    return text
+
+
+def parse_json_line(line: str) -> dict[str, Any]:
+    """One line of a JSON Lines annotation file -> the raw row.
+
+    Raises:
+        AnnotationError: ``UNREADABLE_ROW`` when the line is not a JSON object.
+    """
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as e:
+        raise AnnotationError(
+            SkipReason.UNREADABLE_ROW, f"not valid JSON ({e.msg} at column {e.colno})"
+        ) from None
+    if not isinstance(row, dict):
+        raise AnnotationError(SkipReason.UNREADABLE_ROW, f"a JSON {type(row).__name__}, not an object")
+    return row
 
 
 def parse_row(row: Mapping[str, Any]) -> ClipAnnotation:
@@ -124,7 +168,7 @@ def parse_row(row: Mapping[str, Any]) -> ClipAnnotation:
     for key in REQUIRED_COLUMNS:
         if row.get(key) in (None, ""):
             raise AnnotationError(SkipReason.MISSING_FIELD, f"missing {key}")
-    youtube_id = str(row[YOUTUBE_ID])
+    youtube_id, caption = _text(row, YOUTUBE_ID), _text(row, CAPTION)
     if not _SAFE_ID.match(youtube_id):
         raise AnnotationError(SkipReason.BAD_YOUTUBE_ID, f"{YOUTUBE_ID}={youtube_id!r} is not a YouTube id")
     try:
@@ -140,11 +184,11 @@ def parse_row(row: Mapping[str, Any]) -> ClipAnnotation:
         youtube_id=youtube_id,
         start_sec=start,
         end_sec=end,
-        caption=str(row[CAPTION]),
+        caption=caption,
         start_timestamp=str(row[START]),
         end_timestamp=str(row[END]),
-        aesthetic_score=_optional_float(row, AESTHETIC),
-        umt_score=_optional_float(row, UMT),
+        aesthetic_score=_score(row, AESTHETIC),
+        umt_score=_score(row, UMT),
     )
 
 
@@ -173,14 +217,15 @@ class AnnotationFilter:
 
     def check(self, clip: ClipAnnotation) -> tuple[SkipReason, str] | None:
         """``None`` when ``clip`` passes, else the reason and a message."""
-        if self.min_umt_score is not None and (clip.umt_score is None or clip.umt_score < self.min_umt_score):
-            return SkipReason.LOW_UMT_SCORE, f"UMT_Score {clip.umt_score} < {self.min_umt_score}"
-        if self.min_aesthetic_score is not None and (
-            clip.aesthetic_score is None or clip.aesthetic_score < self.min_aesthetic_score
+        # `not score >= threshold`, not `score < threshold`: a NaN score fails, as a missing one does.
+        if self.min_umt_score is not None and not _at_least(clip.umt_score, self.min_umt_score):
+            return SkipReason.LOW_UMT_SCORE, f"UMT_Score {clip.umt_score} is not >= {self.min_umt_score}"
+        if self.min_aesthetic_score is not None and not _at_least(
+            clip.aesthetic_score, self.min_aesthetic_score
         ):
             return (
                 SkipReason.LOW_AESTHETIC_SCORE,
-                f"Aesthetic_Score {clip.aesthetic_score} < {self.min_aesthetic_score}",
+                f"Aesthetic_Score {clip.aesthetic_score} is not >= {self.min_aesthetic_score}",
             )
         if (self.min_duration is not None and clip.duration < self.min_duration) or (
             self.max_duration is not None and clip.duration > self.max_duration
@@ -192,6 +237,10 @@ class AnnotationFilter:
         if self.min_caption_words and len(clip.caption.split()) < self.min_caption_words:
             return SkipReason.SHORT_CAPTION, f"caption has fewer than {self.min_caption_words} words"
         return None
+
+
+def _at_least(score: float | None, threshold: float) -> bool:
+    return score is not None and score >= threshold
 
 
 def describe_row(row: Mapping[str, Any], index: int | None = None) -> str:

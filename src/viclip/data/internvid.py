@@ -5,7 +5,8 @@ Pipeline (one direction, each stage usable alone):
 1. annotation rows from the Hub (``OpenGVLab/InternVid``) or local JSON Lines / Parquet, always through
    ``datasets.load_dataset``;
 2. each row validated (:mod:`.annotations`), filtered and joined to a file under ``video_root``
-   (:mod:`.video_index`); rows that cannot become examples keep a ``skip_reason``;
+   (:mod:`.video_locator`); rows that cannot become examples keep a ``skip_reason`` (an unreadable
+   line or a caption that is not valid UTF-8 is one skipped row, never the end of its file);
 3. the per-example transform (:mod:`.transform`) decodes the clip and tokenizes the caption; rows
    with a reason, and videos that fail to decode, are counted (:class:`SkipStats`), named in the
    log and dropped. Nothing raises out of an epoch for a bad row or file.
@@ -28,13 +29,21 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 from datasets import Dataset, Features, IterableDataset, Value, load_dataset
 
-from ..processing import VideoDecodeError
-from .annotations import AnnotationError, AnnotationFilter, SkipReason, describe_row, parse_row
+from ..processing import ClipRangeError, VideoDecodeError
+from .annotations import (
+    AnnotationError,
+    AnnotationFilter,
+    SkipReason,
+    describe_row,
+    parse_json_line,
+    parse_row,
+)
 from .stats import SkipStats
 from .transform import ExampleTransform, ViCLIPExampleTransform
-from .video_index import VideoIndex
+from .video_locator import VideoLocator
 
 logger = logging.getLogger(__name__)
 
@@ -76,14 +85,18 @@ class AnnotationSource:
     token: str | bool | None = None
 
     def load(self, streaming: bool) -> Dataset | IterableDataset:
-        """``datasets.load_dataset`` with the same arguments for the Hub and for local files."""
+        """``datasets.load_dataset`` with the same arguments for the Hub and for local files.
+
+        Local JSON Lines are read as lines of text (``{"text": line}`` rows, parsed per row by
+        :func:`annotate_row`): Arrow's JSON reader rejects a whole file for one bad line.
+        """
         if self.data_files is not None:
             files = [self.data_files] if isinstance(self.data_files, str) else list(self.data_files)
+            builder = _builder_for(files)
+            # A stray byte becomes a literal "\\xff" escape, which makes its line invalid JSON: one skipped row.
+            options = {"encoding_errors": "backslashreplace"} if builder == "text" else {}
             return load_dataset(
-                _builder_for(files),
-                data_files=files,
-                split=self.split or "train",
-                streaming=streaming,
+                builder, data_files=files, split=self.split or "train", streaming=streaming, **options
             )
         return load_dataset(
             self.path,
@@ -100,7 +113,9 @@ def _builder_for(files: Sequence[str]) -> str:
         name = str(f).lower()
         if name.endswith(".parquet"):
             kinds.add("parquet")
-        elif name.endswith((".jsonl", ".json", ".jsonl.gz", ".json.gz", ".jsonl.zst")):
+        elif name.endswith((".jsonl", ".jsonl.gz", ".jsonl.zst")):
+            kinds.add("text")  # JSON Lines, one row per line (see AnnotationSource.load)
+        elif name.endswith((".json", ".json.gz")):
             kinds.add("json")
         else:
             raise ValueError(f"annotation file {f!r}: expected JSON Lines (.jsonl) or Parquet (.parquet)")
@@ -111,20 +126,39 @@ def _builder_for(files: Sequence[str]) -> str:
     return kinds.pop()
 
 
+def _arrow_text(value: Any) -> str | None:
+    """``value`` as a string Arrow can store, or ``None`` (undecodable bytes, a lone surrogate)."""
+    if value is None or isinstance(value, (bytes, bytearray)):
+        return None
+    text = str(value)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return text
+
+
 def _empty_row(index: int, raw: dict[str, Any]) -> dict[str, Any]:
     row = dict.fromkeys(ROW_FEATURES)
     row["row_index"] = index
     for key, column in (("youtube_id", "YoutubeID"), ("start_timestamp", "Start_timestamp"),
                         ("end_timestamp", "End_timestamp"), ("caption", "Caption")):  # fmt: skip
-        value = raw.get(column)
-        row[key] = None if value is None else str(value)
+        row[key] = _arrow_text(raw.get(column))
     return row
 
 
 def annotate_row(
-    index: int, raw: dict[str, Any], row_filter: AnnotationFilter, videos: VideoIndex
+    index: int, raw: dict[str, Any], row_filter: AnnotationFilter, videos: VideoLocator
 ) -> dict[str, Any]:
-    """One raw annotation row -> a row of :data:`ROW_FEATURES` (with ``skip_reason`` when unusable)."""
+    """One raw annotation row (or ``{"text": line}`` of a JSON Lines file) -> a row of :data:`ROW_FEATURES`,
+    with ``skip_reason`` when unusable."""
+    if set(raw) == {"text"}:
+        try:
+            raw = parse_json_line(raw["text"])
+        except AnnotationError as e:
+            row = _empty_row(index, {})
+            row["skip_reason"], row["skip_message"] = e.reason.value, str(e)
+            return row
     row = _empty_row(index, raw)
     try:
         clip = parse_row(raw)
@@ -141,7 +175,7 @@ def annotate_row(
         row["skip_reason"] = SkipReason.MISSING_VIDEO.value
         row["skip_message"] = f"no video for {clip.youtube_id} under {videos.video_root}"
         return row
-    row["video_path"] = location.path
+    row["video_path"] = location.path  # a VideoClip: no time range for a pre-cut clip file
     row["clip_start_sec"], row["clip_end_sec"] = location.start_sec, location.end_sec
     return row
 
@@ -154,8 +188,34 @@ def _iter_shard_rows(source: AnnotationSource, shard: int, num_shards: int) -> I
         first = (shard - offset) % num_shards
         local = list(range(first, len(table), num_shards))
         if local:
-            yield from zip((offset + i for i in local), table.take(local).to_pylist())
+            yield from zip((offset + i for i in local), _table_rows(table.take(local)))
         offset += len(table)
+
+
+def _table_rows(table: pa.Table) -> list[dict[str, Any]]:
+    """``table.to_pylist()``, except that a string that is not valid UTF-8 (Arrow's JSON and Parquet readers
+    do not check) comes out as ``bytes`` for :func:`parse_row` to reject, instead of failing the whole batch."""
+    try:
+        return table.to_pylist()
+    except UnicodeDecodeError:
+        columns = {name: _column_values(table.column(name)) for name in table.column_names}
+        return [dict(zip(columns, values)) for values in zip(*columns.values())]
+
+
+def _column_values(column: pa.ChunkedArray) -> list[Any]:
+    try:
+        return column.to_pylist()
+    except UnicodeDecodeError:
+        return [_decoded(value) for value in column.cast(pa.large_binary()).to_pylist()]
+
+
+def _decoded(value: bytes | None) -> str | bytes | None:
+    if value is None:
+        return None
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value
 
 
 def _block_shuffled(rows: Iterator[dict], block_size: int, seed: int, shard: int) -> Iterator[dict]:
@@ -190,7 +250,7 @@ def generate_rows(
     Each shard ends with a marker row (``skip_reason == "__end_of_shard__"``) that lets the next stage
     log a summary; it never becomes an example.
     """
-    videos = VideoIndex(video_root)
+    videos = VideoLocator(video_root)
     for shard in shard_ids:
         rows = (
             annotate_row(i, raw, row_filter, videos) for i, raw in _iter_shard_rows(source, shard, num_shards)
@@ -251,6 +311,9 @@ class ExampleBuilder:
             return None
         try:
             out = self.transform(row)
+        except ClipRangeError as e:  # the annotation's segment is not inside the video that was found
+            self._skip(row, SkipReason.SEGMENT_OUT_OF_RANGE, str(e), level=logging.INFO)
+            return None
         except VideoDecodeError as e:
             self._skip(row, SkipReason.CORRUPT_VIDEO, str(e), level=logging.INFO)
             return None
@@ -297,11 +360,7 @@ def load_internvid(
     image_size: int = 224,
     clean_captions: bool = False,
     decode_threads: int = 1,
-    min_umt_score: float | None = None,
-    min_aesthetic_score: float | None = None,
-    min_duration: float | None = None,
-    max_duration: float | None = None,
-    min_caption_words: int = 0,
+    filters: AnnotationFilter | None = None,
     shuffle: bool | None = None,
     shuffle_buffer_size: int = 1000,
     seed: int = 0,
@@ -323,7 +382,7 @@ def load_internvid(
             ``data_files``.
         data_files: local JSON Lines or Parquet files with the InternVid columns (split ``"train"``).
         video_root: folder of ``{YoutubeID}.mp4|webm|mkv`` whole videos and/or pre-cut
-            ``{YoutubeID}_{start:.3f}_{end:.3f}.mp4`` clips (see :mod:`viclip.data.video_index`).
+            ``{YoutubeID}_{start:.3f}_{end:.3f}.mp4`` clips (see :mod:`viclip.data.video_locator`).
         streaming: an ``IterableDataset`` (default) or a map-style ``Dataset``. A ``Dataset`` drops rows
             without a video when it is built and decodes in ``__getitem__``; an unreadable video gives
             ``None`` model inputs, which :func:`internvid_collate` drops.
@@ -334,7 +393,7 @@ def load_internvid(
             num_frames)``).
         clean_captions: apply the original ``pre_text`` caption cleaning before tokenizing.
         decode_threads: FFmpeg threads per clip (1 suits DataLoader workers).
-        min_umt_score, min_aesthetic_score, min_duration, max_duration, min_caption_words: row filters.
+        filters: the quality filters on rows (:class:`AnnotationFilter`; default: none).
         shuffle: shuffle rows (default: ``training``). Streaming shuffles blocks of
             ``shuffle_buffer_size`` consecutive rows with ``seed`` (resumable exactly); ``set_epoch``
             also reorders the shards. Use ``seed + epoch`` for new block orders each epoch.
@@ -347,19 +406,13 @@ def load_internvid(
     if num_shards < 1:
         raise ValueError(f"num_shards must be >= 1, got {num_shards}")
     video_root = str(video_root)
-    VideoIndex(video_root)  # fail now, with the path, if the folder does not exist
+    VideoLocator(video_root)  # fail now, with the path, if the folder does not exist
     if data_files is not None:
         files = [data_files] if isinstance(data_files, (str, os.PathLike)) else list(data_files)
         data_files = tuple(os.fspath(f) for f in files)
         _builder_for(data_files)
     source = AnnotationSource(path=path, name=name, split=split, data_files=data_files, token=token)
-    row_filter = AnnotationFilter(
-        min_umt_score=min_umt_score,
-        min_aesthetic_score=min_aesthetic_score,
-        min_duration=min_duration,
-        max_duration=max_duration,
-        min_caption_words=min_caption_words,
-    )
+    row_filter = filters if filters is not None else AnnotationFilter()
     if transform is None:
         transform = ViCLIPExampleTransform(
             processor,
@@ -404,21 +457,24 @@ def _load_map_style(
     seed: int,
 ) -> Dataset:
     raw = source.load(streaming=False)
-    videos = VideoIndex(video_root)
+    videos = VideoLocator(video_root)
 
-    def annotate(batch: dict[str, list], indices: list[int]) -> dict[str, list]:
-        rows = [annotate_row(i, dict(zip(batch, values)), row_filter, videos) for i, values in
-                zip(indices, zip(*batch.values()))]  # fmt: skip
+    def annotate(batch: pa.Table, indices: list[int]) -> dict[str, list]:
+        rows = [annotate_row(i, values, row_filter, videos) for i, values in zip(indices, _table_rows(batch))]
         return {key: [r[key] for r in rows] for key in ROW_FEATURES}
 
-    rows = raw.map(
-        annotate,
-        batched=True,
-        with_indices=True,
-        remove_columns=raw.column_names,
-        features=ROW_FEATURES,
-        keep_in_memory=True,  # video availability changes: never reuse a cached join
-        desc="joining InternVid rows to videos",
+    rows = (
+        raw.with_format("arrow")
+        .map(
+            annotate,
+            batched=True,
+            with_indices=True,
+            remove_columns=raw.column_names,
+            features=ROW_FEATURES,
+            keep_in_memory=True,  # video availability changes: never reuse a cached join
+            desc="joining InternVid rows to videos",
+        )
+        .with_format(None)
     )
     skipped = [i for i, reason in enumerate(rows["skip_reason"]) if reason]
     for i in skipped:

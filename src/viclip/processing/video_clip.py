@@ -28,6 +28,8 @@ class VideoClip:
     end_sec: float | None = None
 
     def __post_init__(self) -> None:
+        if not isinstance(self.path, (str, os.PathLike)):
+            raise TypeError(f"a clip's path must be a str or os.PathLike, got {type(self.path).__name__}")
         object.__setattr__(self, "path", os.fspath(self.path))
         for name in ("start_sec", "end_sec"):
             value = getattr(self, name)
@@ -41,7 +43,9 @@ class VideoClip:
         if self.start_sec is not None and self.start_sec < 0:
             raise ValueError(f"{self.path}: start_sec {self.start_sec:g} is negative")
         if self.start_sec is not None and self.end_sec is not None and self.end_sec <= self.start_sec:
-            raise ValueError(f"{self.path}: end_sec {self.end_sec:g} is not after start_sec {self.start_sec:g}")
+            raise ValueError(
+                f"{self.path}: end_sec {self.end_sec:g} is not after start_sec {self.start_sec:g}"
+            )
 
     @classmethod
     def coerce(cls, value: Any) -> VideoClip:
@@ -60,7 +64,7 @@ class VideoClip:
             if "path" not in value:
                 raise ValueError(f"a clip given as a dict needs a 'path' key, got keys {sorted(value)}")
             return cls(value["path"], value.get("start_sec"), value.get("end_sec"))
-        if isinstance(value, tuple) and len(value) in (1, 3) and isinstance(value[0], (str, os.PathLike)):
+        if _is_clip_tuple(value):
             return cls(*value)
         raise TypeError(
             "a clip is a path, a (path, start_sec, end_sec) tuple, a {'path', 'start_sec', 'end_sec'} dict "
@@ -70,9 +74,7 @@ class VideoClip:
     @classmethod
     def is_clip_like(cls, value: Any) -> bool:
         """Whether ``value`` is spelled as a clip (a path, a clip tuple or dict), not as decoded frames."""
-        if isinstance(value, (VideoClip, str, os.PathLike, Mapping)):
-            return True
-        return isinstance(value, tuple) and len(value) in (1, 3) and isinstance(value[0], (str, os.PathLike))
+        return isinstance(value, (VideoClip, str, os.PathLike, Mapping)) or _is_clip_tuple(value)
 
     def describe(self) -> str:
         """``path`` or ``path [3s-8s]`` for messages and tables."""
@@ -80,3 +82,14 @@ class VideoClip:
             return self.path
         end = "end" if self.end_sec is None else f"{self.end_sec:g}s"
         return f"{self.path} [{self.start_sec or 0:g}s-{end}]"
+
+
+def _is_clip_tuple(value: Any) -> bool:
+    """``(path,)`` or ``(path, start_sec, end_sec)``; a tuple of three paths is a batch, not a clip."""
+    if (
+        not isinstance(value, tuple)
+        or len(value) not in (1, 3)
+        or not isinstance(value[0], (str, os.PathLike))
+    ):
+        return False
+    return not any(isinstance(v, (str, os.PathLike)) for v in value[1:])

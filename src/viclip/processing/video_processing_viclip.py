@@ -4,7 +4,7 @@ Copied into Hub model folders as remote code: imports only the standard library,
 torchvision, PIL, transformers and sibling modules of this folder.
 """
 
-import os
+import warnings
 from typing import Any
 
 import numpy as np
@@ -22,9 +22,14 @@ from transformers.image_utils import (
 from transformers.processing_utils import Unpack, VideosKwargs
 from transformers.video_processing_utils import BaseVideoProcessor
 
+from .video_clip import VideoClip
 from .video_reading import SAMPLING_STRATEGIES, read_video_clip, sample_frame_indices
 
-_PathLike = (str, os.PathLike)
+# transformers' image processors' warning for the same case, word for word.
+_ALREADY_RESCALED = (
+    "It looks like you are trying to rescale already rescaled images. If the input"
+    " images have pixel values between 0 and 1, set `do_rescale=False` to avoid rescaling them again."
+)
 # torchvision's RandomResizedCrop default aspect-ratio range, as in the original training transform.
 _CROP_RATIO = (3.0 / 4.0, 4.0 / 3.0)
 
@@ -58,8 +63,9 @@ class ViCLIPVideoProcessor(BaseVideoProcessor):
     Defaults are the original evaluation: ``num_frames`` (8) frames with "middle" sampling, resized
     straight to 224x224 bicubic (no crop, aspect not kept), ImageNet mean/std.
 
-    Videos may be given as a path (decoded with PyAV, only the frames needed), a clip ``(path,
-    start_sec, end_sec)`` or ``{"path": ..., "start_sec": ..., "end_sec": ...}``, a frame array or tensor
+    Videos may be given as a path (decoded with PyAV, only the frames needed), a clip (a ``VideoClip``,
+    ``(path, start_sec, end_sec)`` or ``{"path": ..., "start_sec": ..., "end_sec": ...}``; any other dict key
+    is an error), a frame array or tensor
     ``(T, H, W, C)`` / ``(T, C, H, W)``, a list of PIL images or of ``(H, W, C)`` arrays; or a list of
     those for a batch (a 5-D array is a batch too). Frames given directly are sampled with the same
     strategy when ``do_sample_frames`` is True.
@@ -150,7 +156,7 @@ class ViCLIPVideoProcessor(BaseVideoProcessor):
 
     def _load_frames(self, item, start, end, rng, kwargs) -> tuple[torch.Tensor, Any]:
         """One video as a (T, C, H, W) tensor, sampled; plus its ClipInfo (None for frames given directly)."""
-        if isinstance(item, _Clip):
+        if isinstance(item, VideoClip):
             start = item.start_sec if item.start_sec is not None else start
             end = item.end_sec if item.end_sec is not None else end
             if not kwargs["do_sample_frames"]:
@@ -173,6 +179,8 @@ class ViCLIPVideoProcessor(BaseVideoProcessor):
         if kwargs["do_sample_frames"]:
             indices = sample_frame_indices(video.shape[0], kwargs["num_frames"], kwargs["sampling"], rng)
             video = video[indices]
+        if kwargs["do_rescale"] and _is_scaled(video):
+            warnings.warn(_ALREADY_RESCALED, UserWarning, stacklevel=4)
         return video, None
 
     def _transform(self, video: torch.Tensor, generator, kwargs) -> torch.Tensor:
@@ -211,41 +219,19 @@ class ViCLIPVideoProcessor(BaseVideoProcessor):
         return video
 
 
-class _Clip:
-    """A video file and an optional time range."""
-
-    __slots__ = ("end_sec", "path", "start_sec")
-
-    def __init__(self, path, start_sec=None, end_sec=None) -> None:
-        self.path, self.start_sec, self.end_sec = os.fspath(path), start_sec, end_sec
+def _is_scaled(video: torch.Tensor) -> bool:
+    """Float frames already in [0, 1] (``transformers.image_utils.is_scaled_image`` for a tensor)."""
+    return video.is_floating_point() and video.numel() > 0 and bool(video.min() >= 0 and video.max() <= 1)
 
 
 def _is_frame(x: Any) -> bool:
     return isinstance(x, Image.Image) or (isinstance(x, (np.ndarray, torch.Tensor)) and x.ndim in (2, 3))
 
 
-def _as_clip(x: Any) -> "_Clip | None":
-    if isinstance(x, _PathLike):
-        return _Clip(x)
-    if isinstance(x, dict):
-        if "path" not in x:
-            raise ValueError(f"a video given as a dict needs a 'path' key, got keys {sorted(x)}")
-        return _Clip(x["path"], x.get("start_sec"), x.get("end_sec"))
-    if (
-        isinstance(x, tuple)
-        and len(x) == 3
-        and isinstance(x[0], _PathLike)
-        and all(v is None or isinstance(v, (int, float)) for v in x[1:])
-    ):
-        return _Clip(*x)
-    return None
-
-
 def _as_video(x: Any) -> Any:
-    """One video: a _Clip, a 4-D array/tensor, or a list of frames; else None."""
-    clip = _as_clip(x)
-    if clip is not None:
-        return clip
+    """One video: a VideoClip, a 4-D array/tensor, or a list of frames; else None."""
+    if VideoClip.is_clip_like(x):
+        return VideoClip.coerce(x)
     if isinstance(x, (np.ndarray, torch.Tensor)) and x.ndim == 4:
         return x
     if isinstance(x, (list, tuple)) and x and all(_is_frame(f) for f in x):
@@ -271,7 +257,7 @@ def _as_video_list(videos: Any) -> list:
                 raise TypeError(f"video {i} of the batch is not a supported video input: {_describe(raw)}")
         return batch
     raise TypeError(
-        "videos must be a path, (path, start_sec, end_sec), a frame array/tensor (T, H, W, C) or (T, C, H, W), "
+        "videos must be a path, a VideoClip, (path, start_sec, end_sec), a frame array/tensor (T, H, W, C) or (T, C, H, W), "
         f"a list of PIL images, or a list of those; got {_describe(videos)}"
     )
 

@@ -14,6 +14,7 @@ import itertools
 import math
 import os
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -119,8 +120,10 @@ def _validate_range(path: str, start_sec: float | None, end_sec: float | None) -
             raise ClipRangeError(path, f"{name} must be a finite number of seconds, got {value!r}")
         if value < 0:
             raise ClipRangeError(path, f"{name} is negative ({value} s)")
-    if start_sec is not None and end_sec is not None and start_sec >= end_sec:
-        raise ClipRangeError(path, f"start_sec ({start_sec} s) must be before end_sec ({end_sec} s)")
+    if end_sec is not None and (start_sec or 0) >= end_sec:
+        raise ClipRangeError(
+            path, f"the range [{start_sec or 0:g}, {end_sec:g}) s is empty: end_sec must be after start_sec"
+        )
 
 
 def _open_container(path: str):
@@ -149,6 +152,14 @@ def _stream_duration_sec(container, stream) -> float:
     return math.nan
 
 
+def _length(duration: float, fps: float) -> str:
+    """``(the video is 10.000 s long, 25 frames/s)`` for range errors: the facts the user can act on."""
+    if not math.isfinite(duration):
+        return "(the file does not declare its duration)"
+    rate = f", {fps:g} frames/s" if fps > 0 else ""
+    return f"(the video is {duration:.3f} s long{rate})"
+
+
 def _to_rgb(frame) -> np.ndarray:
     """RGB24 at full resolution (FFmpeg's default conversion), turned upright per the display matrix."""
     rgb = frame.to_ndarray(format="rgb24")
@@ -161,7 +172,7 @@ def read_video_clip(
     start_sec: float | None = None,
     end_sec: float | None = None,
     num_frames: int = 8,
-    sampling: str = "middle",
+    sampling: "str | Callable[[int], Sequence[int]]" = "middle",
     *,
     seed: "int | np.random.Generator | None" = None,
     num_threads: int = 0,
@@ -174,7 +185,8 @@ def read_video_clip(
         end_sec: end of the range, exclusive (default: the end of the video). A range ending after the
             video is clamped with a ``ClipRangeWarning`` and ``info.clamped``.
         num_frames: how many frames to return; a range with fewer frames repeats its last one.
-        sampling: ``"middle"``, ``"random"`` or ``"demo"`` (see ``sample_frame_indices``).
+        sampling: ``"middle"``, ``"random"`` or ``"demo"`` (see ``sample_frame_indices``), or a function
+            from the number of frames in the range to the indices to return (``num_frames`` is then unused).
         seed: seed or ``numpy.random.Generator`` for ``"random"`` sampling.
         num_threads: FFmpeg decoding threads, 0 lets FFmpeg choose (use 1 in data-loader workers).
 
@@ -190,8 +202,8 @@ def read_video_clip(
     import av
 
     path = os.fspath(path)
-    if sampling not in SAMPLING_STRATEGIES:
-        raise ValueError(f"sampling must be one of {SAMPLING_STRATEGIES}, got {sampling!r}")
+    if not callable(sampling) and sampling not in SAMPLING_STRATEGIES:
+        raise ValueError(f"sampling must be one of {SAMPLING_STRATEGIES} or a function, got {sampling!r}")
     if not isinstance(num_frames, (int, np.integer)) or num_frames < 1:
         raise ValueError(f"num_frames must be a positive integer, got {num_frames!r}")
     if not isinstance(num_threads, int) or num_threads < 0:
@@ -228,7 +240,9 @@ def _read_clip(container, path, start_sec, end_sec, num_frames, sampling, seed, 
     if math.isfinite(duration):
         if start >= duration:
             raise ClipRangeError(
-                path, f"range [{start:.3f}, {end:.3f}) s starts after the end of the video ({duration:.3f} s)"
+                path,
+                f"the requested range [{start:.3f}, {end:.3f}) s starts after the end of the video "
+                f"{_length(duration, fps)}",
             )
         if end > duration:
             warnings.warn(
@@ -257,8 +271,12 @@ def _read_clip(container, path, start_sec, end_sec, num_frames, sampling, seed, 
         if not packets:
             raise VideoDecodeError(path, "no video frames (empty or truncated file)")
         last = to_sec(max(_pts(p) for p in packets))
+        if reached_eof and math.isfinite(duration) and last < min(end, duration) - _TRUNCATION_TOLERANCE_SEC:
+            raise VideoDecodeError(
+                path, f"the file's frames stop at {last:.3f} s but it declares {duration:.3f} s (truncated?)"
+            )
         raise ClipRangeError(
-            path, f"no frames in [{start:.3f}, {end:.3f}) s; the last frame of the video is at {last:.3f} s"
+            path, f"no frames in the requested range [{start:.3f}, {end:.3f}) s {_length(duration, fps)}"
         )
     if reached_eof and math.isfinite(duration):
         frame_sec = 1.0 / fps if fps > 0 else 0.0
@@ -269,7 +287,10 @@ def _read_clip(container, path, start_sec, end_sec, num_frames, sampling, seed, 
                 f"the file's frames stop at {data_end:.3f} s but it declares {duration:.3f} s (truncated?)",
             )
 
-    local = sample_frame_indices(len(range_pts), num_frames, sampling, seed)
+    if callable(sampling):
+        local = [int(i) for i in sampling(len(range_pts))]
+    else:
+        local = sample_frame_indices(len(range_pts), num_frames, sampling, seed)
     wanted_pts = sorted({range_pts[i] for i in local})
     decoded = _decode_wanted(stream, packets, wanted_pts)
     missing = [to_sec(p) for p in wanted_pts if p not in decoded]

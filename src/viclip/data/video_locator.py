@@ -2,7 +2,8 @@
 
 Two layouts are accepted, both flat in ``video_root``:
 
-- whole videos ``{YoutubeID}.mp4`` (or ``.webm``, ``.mkv``): the segment is read by seeking;
+- whole videos ``{YoutubeID}.mp4`` (or any of :data:`~viclip.processing.VIDEO_EXTENSIONS`): the segment
+  is read by seeking;
 - pre-cut clips ``{YoutubeID}_{start}_{end}.mp4`` with ``start`` and ``end`` the segment's times in
   seconds with three decimals, e.g. ``HdYoyzCSWyw_190.567_191.200.mp4`` (what ``viclip download
   --sections`` writes; see :func:`clip_filename`). The whole clip file is the segment.
@@ -13,10 +14,9 @@ A pre-cut clip wins over a whole video when both exist.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
-VIDEO_EXTENSIONS: tuple[str, ...] = (".mp4", ".webm", ".mkv")
+from ..processing import VIDEO_EXTENSIONS, VideoClip
 
 
 def clip_filename(youtube_id: str, start_sec: float, end_sec: float, ext: str = ".mp4") -> str:
@@ -24,20 +24,7 @@ def clip_filename(youtube_id: str, start_sec: float, end_sec: float, ext: str = 
     return f"{youtube_id}_{start_sec:.3f}_{end_sec:.3f}{ext}"
 
 
-@dataclass(frozen=True)
-class VideoLocation:
-    """Where to read a row's segment: ``start_sec``/``end_sec`` are ``None`` for a pre-cut clip."""
-
-    path: str
-    start_sec: float | None
-    end_sec: float | None
-
-    @property
-    def is_clip(self) -> bool:
-        return self.start_sec is None
-
-
-class VideoIndex:
+class VideoLocator:
     """Looks rows up in ``video_root`` by file name (a few ``stat`` calls per row, no folder scan).
 
     Looking up per row, rather than listing the folder once, keeps start-up instant on folders of
@@ -50,13 +37,14 @@ class VideoIndex:
             raise FileNotFoundError(f"video_root {str(self.video_root)!r} is not a folder")
         self.extensions = extensions
 
-    def locate(self, youtube_id: str, start_sec: float, end_sec: float) -> VideoLocation | None:
-        """The clip or whole video of this row, or ``None`` when neither exists."""
+    def locate(self, youtube_id: str, start_sec: float, end_sec: float) -> VideoClip | None:
+        """The row's segment: a pre-cut clip file (read whole: no time range), or the whole video with the
+        row's ``start_sec``/``end_sec``; ``None`` when neither exists."""
         clip = self.video_root / clip_filename(youtube_id, start_sec, end_sec)
         if clip.is_file():
-            return VideoLocation(str(clip), None, None)
+            return VideoClip(str(clip))
         for ext in self.extensions:
             whole = self.video_root / f"{youtube_id}{ext}"
             if whole.is_file():
-                return VideoLocation(str(whole), start_sec, end_sec)
+                return VideoClip(str(whole), start_sec, end_sec)
         return None
