@@ -1,0 +1,205 @@
+"""One shard of a preparation: a group of annotation rows -> one Parquet file and its record, atomically.
+
+Pure Python (no Ray): :func:`prepare_shard` is what each Ray task runs, and can be called alone. The output
+depends only on the rows and the :class:`PrepareSettings`, so redoing a shard after a crash writes the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..processing import ClipRangeError, VideoDecodeError, read_video_clip
+from .annotations import AnnotationFilter, SkipReason, parse_json_line, parse_row
+from .internvid import annotate_row
+from .prepared_format import RECORDS_DIR, SCHEMA, SHARDS_DIR, frame_layout, shard_name, stored_frames
+from .video_locator import VideoLocator
+
+logger = logging.getLogger(__name__)
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+@dataclass(frozen=True)
+class PrepareSettings:
+    """Everything that decides the bytes of a shard (saved in ``prepare_config.json``; a rerun must match).
+
+    Args:
+        video_root: folder of whole videos and/or pre-cut clips (see :class:`VideoLocator`).
+        filters: the row filters of ``load_internvid``.
+        num_frames: frames per clip the model takes (the segments of the frame sampling).
+        train_choices: frames kept per segment for training's random sampling (>= 1; 1 = the middle frame only).
+        short_side: frames are resized (antialiased) so that their shorter side is this many pixels; never up.
+        jpeg_quality: JPEG quality of the stored frames.
+        rows_per_shard: annotation rows per shard (skipped rows included): a shard is the unit of work and resume.
+        row_group_size: clips per Parquet row group (what a streaming reader holds in memory at once).
+    """
+
+    video_root: str
+    filters: AnnotationFilter = field(default_factory=AnnotationFilter)
+    num_frames: int = 8
+    train_choices: int = 3
+    short_side: int = 256
+    jpeg_quality: int = 90
+    rows_per_shard: int = 1000
+    row_group_size: int = 64
+
+    def __post_init__(self):
+        for name in ("num_frames", "train_choices", "short_side", "rows_per_shard", "row_group_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not 1 <= self.jpeg_quality <= 100:
+            raise ValueError(f"jpeg_quality must be in [1, 100], got {self.jpeg_quality}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def atomic_write(path: Path, write) -> None:
+    """``write(temp_path)`` then rename: ``path`` is either absent or complete, never half-written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(temp)
+        os.chmod(temp, 0o666 & ~_UMASK)  # mkstemp makes 0600; the folder is data to share
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    def write(temp):
+        with open(temp, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=1, sort_keys=True)
+            f.write("\n")
+
+    atomic_write(path, write)
+
+
+def _encode_frame(frame, short_side: int, quality: int) -> tuple[bytes, int, int]:
+    from PIL import Image
+
+    image = Image.fromarray(frame)
+    width, height = image.size
+    scale = short_side / min(width, height)
+    if scale < 1:
+        width, height = max(1, round(width * scale)), max(1, round(height * scale))
+        image = image.resize((width, height), Image.Resampling.BICUBIC)
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue(), width, height
+
+
+def prepared_sample(row: dict[str, Any], raw: dict[str, Any], settings: PrepareSettings) -> dict[str, Any]:
+    """A joined row (``annotate_row``'s output, with a video) -> one Parquet row of :data:`SCHEMA`.
+
+    Decodes the clip once, keeping only the frames of :func:`frame_layout`.
+    """
+    video = row["video_path"]
+    path = getattr(video, "path", video)
+    frames, info = read_video_clip(
+        path,
+        row["clip_start_sec"],
+        row["clip_end_sec"],
+        sampling=lambda n: stored_frames(n, settings.num_frames, settings.train_choices),
+        num_threads=1,
+    )
+    layout = frame_layout(info.num_range_frames, settings.num_frames, settings.train_choices)
+    kept = stored_frames(info.num_range_frames, settings.num_frames, settings.train_choices)
+    position = {source: i for i, source in enumerate(kept)}
+    encoded = [_encode_frame(f, settings.short_side, settings.jpeg_quality) for f in frames]
+    clip = parse_row(
+        parse_json_line(raw["text"]) if set(raw) == {"text"} else raw
+    )  # a JSON Lines row is its text
+    return {
+        "row_index": row["row_index"],
+        "youtube_id": row["youtube_id"],
+        "start_sec": row["start_sec"],
+        "end_sec": row["end_sec"],
+        "start_timestamp": row["start_timestamp"],
+        "end_timestamp": row["end_timestamp"],
+        "caption": row["caption"],
+        "aesthetic_score": clip.aesthetic_score,
+        "umt_score": clip.umt_score,
+        "source_video": os.path.basename(path),
+        "num_source_frames": info.num_range_frames,
+        "width": encoded[0][1],
+        "height": encoded[0][2],
+        "frame_timestamps": [float(t) for t in info.timestamps],
+        "frame_order": [position[source] for source in layout],
+        "frames": [e[0] for e in encoded],
+    }
+
+
+def _skip(row: dict[str, Any], reason: SkipReason | str, message: str) -> dict[str, Any]:
+    return {
+        "row_index": row["row_index"],
+        "youtube_id": row["youtube_id"],
+        "start_timestamp": row["start_timestamp"],
+        "end_timestamp": row["end_timestamp"],
+        "reason": reason.value if isinstance(reason, SkipReason) else reason,
+        "message": message,
+    }
+
+
+def prepare_shard(
+    shard: int, rows: list[tuple[int, dict[str, Any]]], settings: PrepareSettings, output_dir: str | Path
+) -> dict[str, Any]:
+    """Turn ``rows`` (``(row_index, raw_row)`` pairs) into ``shards/shard-NNNNNN.parquet`` and its record.
+
+    A row that cannot become a clip (filtered, no video, corrupt video, any error) is recorded with its reason;
+    nothing here raises for one row. The Parquet file (when any clip was written) appears before the record, each
+    by rename: a shard is done exactly when its record exists. Returns the record.
+    """
+    output_dir = Path(output_dir)
+    videos = VideoLocator(settings.video_root)
+    samples, skipped = [], []
+    for index, raw in rows:
+        row = annotate_row(index, raw, settings.filters, videos)
+        if row["skip_reason"]:
+            skipped.append(_skip(row, row["skip_reason"], row["skip_message"]))
+            continue
+        try:
+            samples.append(prepared_sample(row, raw, settings))
+        except ClipRangeError as e:
+            skipped.append(_skip(row, SkipReason.SEGMENT_OUT_OF_RANGE, str(e)))
+        except VideoDecodeError as e:
+            skipped.append(_skip(row, SkipReason.CORRUPT_VIDEO, str(e)))
+        except Exception as e:  # one row never stops a shard; the record says what happened
+            logger.warning(
+                "row %s: %s: %s", index, type(e).__name__, e, exc_info=logger.isEnabledFor(logging.DEBUG)
+            )
+            skipped.append(_skip(row, SkipReason.PROCESSING_ERROR, f"{type(e).__name__}: {e}"))
+
+    name = shard_name(shard)
+    shard_file = None
+    if samples:
+        table = pa.Table.from_pylist(samples, schema=SCHEMA)
+        shard_file = f"{SHARDS_DIR}/{name}.parquet"
+        atomic_write(
+            output_dir / shard_file,
+            lambda temp: pq.write_table(
+                table, temp, row_group_size=settings.row_group_size, compression="none", use_dictionary=False
+            ),
+        )
+    record = {
+        "shard": shard,
+        "file": shard_file,
+        "first_row": rows[0][0] if rows else None,
+        "rows_read": len(rows),
+        "rows_written": len(samples),
+        "skipped": skipped,
+    }
+    write_json_atomic(output_dir / RECORDS_DIR / f"{name}.json", record)
+    return record
