@@ -26,6 +26,10 @@ _EXPORTS: dict[str, str] = {
     "caption_for": "synthetic",
     "generate_synthetic_internvid": "synthetic",
     "DownloadReport": "download",
+    "PrepareReport": "prepare",
+    "prepare_internvid": "prepare",
+    "load_prepared": "prepared",
+    "push_prepared": "prepared",
     "download_internvid": "download",
 }
 
@@ -33,6 +37,7 @@ __all__ = [
     "AnnotationFilter",
     "ClipAnnotation",
     "DownloadReport",
+    "PrepareReport",
     "SkipReason",
     "SkipStats",
     "SyntheticDataset",
@@ -45,8 +50,11 @@ __all__ = [
     "generate_synthetic_internvid",
     "internvid_collate",
     "load_internvid",
+    "load_prepared",
     "parse_row",
     "parse_timestamp",
+    "prepare_internvid",
+    "push_prepared",
 ]
 
 if TYPE_CHECKING:
@@ -60,6 +68,8 @@ if TYPE_CHECKING:
     )
     from .download import DownloadReport, download_internvid
     from .internvid import internvid_collate, load_internvid
+    from .prepare import PrepareReport, prepare_internvid
+    from .prepared import load_prepared, push_prepared
     from .stats import SkipStats
     from .synthetic import SyntheticDataset, caption_for, generate_synthetic_internvid
     from .transform import ViCLIPExampleTransform
