@@ -1,0 +1,221 @@
+"""What to embed: a folder, a clip list (CSV/TSV/JSONL), InternVid rows or Python clips -> ``VideoClip``s; windows.
+
+A clip list has the columns ``path,start_sec,end_sec`` (``start``/``end`` accepted as aliases; empty times mean
+the whole video; relative paths are relative to the list's folder, or to ``video_root`` when given). A list whose
+rows have a ``YoutubeID`` column is InternVid rows: each row's video is found under ``video_root`` (whole
+``{YoutubeID}.mp4`` videos or pre-cut ``{YoutubeID}_{start}_{end}.mp4`` clips).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..processing import VIDEO_EXTENSIONS, VideoClip, VideoDecodeError
+
+LIST_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json")
+_SHARD_SUFFIXES = (".tar", ".parquet", ".arrow")
+_ALIASES = {"start": "start_sec", "end": "end_sec"}
+
+
+def resolve_inputs(
+    inputs: str | os.PathLike | Iterable[Any], video_root: str | os.PathLike | None = None
+) -> tuple[list[VideoClip], list[tuple[str, str]]]:
+    """The clips named by ``inputs``, in order, without duplicates; plus ``(row, reason)`` for rows that name
+    no readable clip (an InternVid row whose video is not under ``video_root``).
+
+    Raises:
+        FileNotFoundError: ``inputs`` does not exist, or a folder holds no video.
+        ValueError: a list row is malformed (the file, line and key are named).
+        NotImplementedError: ``inputs`` is a folder of prepared shards and ``viclip.data.load_prepared`` is
+            not available.
+    """
+    unmatched: list[tuple[str, str]] = []
+    if isinstance(inputs, (str, os.PathLike)):
+        path = Path(inputs)
+        if not path.exists():
+            raise FileNotFoundError(f"inputs {str(path)!r} do not exist")
+        if path.is_dir():
+            clips = list_folder(path)
+        elif path.suffix.lower() in LIST_SUFFIXES:
+            clips = list(_read_list(path, video_root, unmatched))
+        else:
+            clips = [VideoClip(str(path))]
+    else:
+        clips = [VideoClip.coerce(item) for item in inputs]
+    return list(dict.fromkeys(clips)), unmatched
+
+
+def list_folder(folder: Path) -> list[VideoClip]:
+    """Every video file under ``folder``, recursively, sorted, as whole-video clips."""
+    paths = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS)
+    if paths:
+        return [VideoClip(str(p)) for p in paths]
+    if any(p.suffix.lower() in _SHARD_SUFFIXES for p in folder.rglob("*")):
+        # Prepared InternVid shards (issue 13) hold frames already reduced for training, not video files.
+        raise NotImplementedError(
+            f"{folder} holds prepared shards, not videos: embedding prepared shards needs "
+            "viclip.data.load_prepared, which this build does not have; embed the source videos instead"
+        )
+    raise FileNotFoundError(f"no video files ({', '.join(VIDEO_EXTENSIONS)}) found in {str(folder)!r}")
+
+
+def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line number, row)`` of a CSV/TSV/JSONL file."""
+    with open(path, newline="", encoding="utf-8") as f:
+        if path.suffix.lower() in (".jsonl", ".json"):
+            for number, line in enumerate(f, 1):
+                if line.strip():
+                    try:
+                        row = json.loads(line)
+                    except json.JSONDecodeError as error:
+                        raise ValueError(f"{path}:{number}: not a JSON object ({error.msg})") from None
+                    if not isinstance(row, dict):
+                        raise ValueError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}")
+                    yield number, row
+        else:
+            reader = csv.DictReader(f, delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
+            for number, row in enumerate(reader, 2):
+                yield number, row
+
+
+def _seconds(value: Any, where: str, key: str) -> float | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: {key}={value!r} is not a number of seconds") from None
+
+
+def _read_list(path: Path, video_root: str | os.PathLike | None, unmatched: list) -> Iterator[VideoClip]:
+    from ..data.annotations import YOUTUBE_ID
+
+    base = Path(video_root) if video_root is not None else path.parent
+    locator = None
+    for number, raw in _rows(path):
+        where = f"{path}:{number}"
+        if YOUTUBE_ID in raw:
+            if locator is None:
+                locator = _internvid_locator(video_root, where)
+            clip = _internvid_clip(raw, locator, where, unmatched)
+            if clip is not None:
+                yield clip
+            continue
+        row = {_ALIASES.get(k, k): v for k, v in raw.items()}
+        if not row.get("path"):
+            raise ValueError(f"{where}: no 'path' (a clip list has the columns path,start_sec,end_sec)")
+        video = Path(row["path"])
+        video = video if video.is_absolute() else base / video
+        try:
+            yield VideoClip(
+                str(video),
+                _seconds(row.get("start_sec"), where, "start_sec"),
+                _seconds(row.get("end_sec"), where, "end_sec"),
+            )
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{where}: {error}") from None
+
+
+def _internvid_locator(video_root, where: str):
+    from ..data.video_locator import VideoLocator
+
+    if video_root is None:
+        raise ValueError(f"{where}: InternVid rows (YoutubeID) need video_root, the folder of their videos")
+    return VideoLocator(video_root)
+
+
+def _internvid_clip(raw: Mapping[str, Any], locator, where: str, unmatched: list) -> VideoClip | None:
+    from ..data.annotations import AnnotationError, parse_row
+
+    try:
+        row = parse_row(raw)
+    except AnnotationError as error:
+        unmatched.append((where, str(error)))
+        return None
+    clip = locator.locate(row.youtube_id, row.start_sec, row.end_sec)
+    if clip is None:
+        unmatched.append((where, f"no video for YoutubeID {row.youtube_id} under {locator.video_root}"))
+    return clip
+
+
+def plan_windows(duration_sec: float, window_sec: float, stride_sec: float) -> list[tuple[float, float]]:
+    """Windows of ``window_sec`` starting every ``stride_sec`` that cover ``[0, duration_sec)``.
+
+    The last window ends at the end of the video (it starts earlier than the stride grid if needed), so every
+    moment is in at least one window and every window is full length; a video shorter than one window is one
+    window. Times are rounded to the millisecond.
+    """
+    if not (window_sec > 0 and stride_sec > 0):
+        raise ValueError(f"window ({window_sec}) and stride ({stride_sec}) must be positive seconds")
+    if stride_sec > window_sec:
+        raise ValueError(
+            f"stride {stride_sec:g} s is longer than the window {window_sec:g} s: windows would leave gaps"
+        )
+    if not (math.isfinite(duration_sec) and duration_sec > 0):
+        raise ValueError(f"cannot cut windows from a video of duration {duration_sec}")
+    if duration_sec <= window_sec:
+        return [(0.0, round(duration_sec, 3))]
+    windows = []
+    start = 0.0
+    while start + window_sec < duration_sec:
+        windows.append((round(start, 3), round(start + window_sec, 3)))
+        start += stride_sec
+    last = (round(duration_sec - window_sec, 3), round(duration_sec, 3))
+    if windows[-1] != last:
+        windows.append(last)
+    return windows
+
+
+def probe_duration(path: str) -> float:
+    """Duration of a video's first video stream in seconds, from the header, else by demuxing (no decoding).
+
+    Raises:
+        VideoDecodeError: the file is missing, not a video, or has no frames.
+    """
+    import av
+
+    if not os.path.isfile(path):
+        raise VideoDecodeError(path, "file not found")
+    try:
+        with av.open(path, metadata_errors="ignore") as container:
+            if not container.streams.video:
+                raise VideoDecodeError(path, "no video stream in the file")
+            stream = container.streams.video[0]
+            if stream.duration is not None and stream.time_base is not None:
+                return float(stream.duration * stream.time_base)
+            if container.duration is not None:
+                return container.duration / 1_000_000
+            start = stream.start_time or 0
+            end = max(
+                (
+                    float((p.pts + (p.duration or 0) - start) * stream.time_base)
+                    for p in container.demux(stream)
+                    if p.pts is not None
+                ),
+                default=0.0,
+            )
+    except (av.FFmpegError, OSError, UnicodeDecodeError) as error:
+        raise VideoDecodeError(path, f"not a readable media file ({error})") from error
+    if end <= 0:
+        raise VideoDecodeError(path, "no frames in the video stream")
+    return end
+
+
+def expand_windows(
+    clips: Sequence[VideoClip], durations: Mapping[str, float], window_sec: float, stride_sec: float
+) -> list[VideoClip]:
+    """Each clip as windows: a whole video over its duration, a clip with a range over that range."""
+    out = []
+    for clip in clips:
+        start = clip.start_sec or 0.0
+        end = clip.end_sec if clip.end_sec is not None else durations[clip.path]
+        end = min(end, durations[clip.path])
+        for s, e in plan_windows(end - start, window_sec, stride_sec):
+            out.append(VideoClip(clip.path, round(start + s, 3), round(start + e, 3)))
+    return out

@@ -1,0 +1,451 @@
+"""``embed_videos``: clips -> L2-normalised ViCLIP video embeddings in a resumable Parquet dataset, on Ray Data.
+
+Stages: (window mode only) probe each video's duration in CPU tasks and cut windows; decode and preprocess each
+clip in CPU tasks with the model's video processor; run ``get_video_features`` in actors (one per GPU, or CPU
+actors); the driver writes the rows in atomic part files as they arrive (see :mod:`.store`). ``runner="local"``
+runs the same stages in this process, without Ray (small folders, tests, the folder search).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+import warnings
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..processing import ClipRangeWarning, VideoClip
+from .inputs import expand_windows, probe_duration, resolve_inputs
+from .store import EmbeddingStore, Failure, clip_key
+
+logger = logging.getLogger(__name__)
+
+DTYPES = {
+    "float32": "float32",
+    "fp32": "float32",
+    "bfloat16": "bfloat16",
+    "bf16": "bfloat16",
+    "float16": "float16",
+    "fp16": "float16",
+}
+_OUTPUT_COLUMNS = ("path", "start_sec", "end_sec", "file_size", "file_mtime_ns", "error")
+
+
+@dataclass
+class EmbedResult:
+    """What :func:`embed_videos` did."""
+
+    output_dir: Path
+    num_clips: int  # clips asked for (after windowing)
+    num_embedded: int  # embedded by this run
+    num_reused: int  # already in the dataset
+    failures: list[Failure] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"{self.num_clips} clips: {self.num_embedded} embedded, {self.num_reused} already done, "
+            f"{len(self.failures)} failed -> {self.output_dir}"
+        )
+
+
+# --- model ------------------------------------------------------------------------------------------------------
+@dataclass
+class ModelSpec:
+    """How a worker gets the model: a local folder, or an in-memory model (shipped by pickling)."""
+
+    name: str
+    revision: str
+    fingerprint: str
+    folder: str | None = None
+    model: Any = None
+
+
+def resolve_model(model: Any, processor: Any = None) -> tuple[ModelSpec, Any]:
+    """``(ModelSpec, video processor)`` for a folder, a Hub id or a ``ViCLIPModel`` (with ``processor``)."""
+    from .fingerprint import folder_fingerprint, model_fingerprint
+
+    if isinstance(model, (str, os.PathLike)):
+        folder = Path(model)
+        revision = "local"
+        if not folder.is_dir():
+            from huggingface_hub import snapshot_download
+
+            folder = Path(snapshot_download(str(model)))
+            revision = folder.name  # the snapshot folder is named by the commit hash
+        if processor is None:
+            from ..processing import ViCLIPProcessor
+
+            processor = ViCLIPProcessor.from_pretrained(folder)
+        spec = ModelSpec(str(model), revision, folder_fingerprint(folder), folder=str(folder))
+    else:
+        if processor is None:
+            raise ValueError("an in-memory model needs its processor: embed_videos(..., processor=processor)")
+        video_processor = getattr(processor, "video_processor", processor)
+        name = getattr(model, "name_or_path", "") or type(model).__name__
+        spec = ModelSpec(name, "in-memory", model_fingerprint(model, video_processor.to_dict()), model=model)
+    return spec, getattr(processor, "video_processor", processor)
+
+
+class VideoEmbeddingWorker:
+    """Runs the model on decoded batches (a Ray actor, or called in-process)."""
+
+    def __init__(
+        self, spec: ModelSpec, dtype: str, device: str | None = None, num_threads: int | None = None
+    ):
+        import torch
+
+        from ..modeling import ViCLIPModel
+
+        if num_threads:
+            torch.set_num_threads(num_threads)
+        torch_dtype = getattr(torch, dtype)
+        if spec.model is not None:
+            model = spec.model
+        else:
+            model = ViCLIPModel.from_pretrained(spec.folder, dtype=torch_dtype)
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.model = model.to(device=self.device, dtype=torch_dtype).eval()
+        self.dtype = torch_dtype
+        self.dim = int(model.config.projection_dim)
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        import torch
+        import torch.nn.functional as F
+
+        ok = batch["error"] == ""
+        embeddings = np.zeros((len(ok), self.dim), dtype=np.float32)
+        if ok.any():
+            pixels = torch.from_numpy(np.asarray(batch["pixel_values_videos"])[ok])
+            with torch.inference_mode():
+                features = self.model.get_video_features(
+                    pixel_values_videos=pixels.to(device=self.device, dtype=self.dtype)
+                ).pooler_output
+            embeddings[ok] = F.normalize(features.float(), dim=-1).cpu().numpy()
+        return {**{k: batch[k] for k in _OUTPUT_COLUMNS}, "embedding": embeddings}
+
+
+# --- decoding -----------------------------------------------------------------------------------------------------
+def _optional(value: float) -> float | None:
+    return None if value is None or math.isnan(value) else float(value)
+
+
+def decode_batch(batch: dict[str, np.ndarray], video_processor: Any) -> dict[str, np.ndarray]:
+    """Decode and preprocess each clip of ``batch`` (columns path/start_sec/end_sec, NaN = none); a clip that
+    cannot be read gets zero pixels and its ``error``."""
+    count = len(batch["path"])
+    size = video_processor.size
+    shape = (video_processor.num_frames, 3, size["height"], size["width"])
+    pixels = np.zeros((count, *shape), dtype=np.float32)
+    errors, file_sizes, mtimes = [""] * count, np.zeros(count, np.int64), np.zeros(count, np.int64)
+    for i in range(count):
+        path = str(batch["path"][i])
+        try:
+            stat = os.stat(path)  # before decoding: a file rewritten meanwhile gets a newer stamp
+            file_sizes[i], mtimes[i] = stat.st_size, stat.st_mtime_ns
+            clip = VideoClip(path, _optional(batch["start_sec"][i]), _optional(batch["end_sec"][i]))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ClipRangeWarning)
+                out = video_processor(videos=[clip], return_tensors="pt", num_threads=1)
+            pixels[i] = out["pixel_values_videos"][0].numpy()
+        except Exception as error:  # one bad video never stops the run: it is listed instead
+            errors[i] = f"{type(error).__name__}: {error}"
+    return {
+        "path": np.asarray(batch["path"]).astype(str),
+        "start_sec": np.asarray(batch["start_sec"], dtype=np.float64),
+        "end_sec": np.asarray(batch["end_sec"], dtype=np.float64),
+        "pixel_values_videos": pixels,
+        "file_size": file_sizes,
+        "file_mtime_ns": mtimes,
+        "error": np.asarray(errors, dtype=object).astype(str),
+    }
+
+
+def probe_batch(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    durations, errors = [], []
+    for path in batch["path"]:
+        try:
+            durations.append(probe_duration(str(path)))
+            errors.append("")
+        except Exception as error:
+            durations.append(float("nan"))
+            errors.append(f"{type(error).__name__}: {error}")
+    return {
+        "path": np.asarray(batch["path"]).astype(str),
+        "duration": np.asarray(durations),
+        "error": np.asarray(errors),
+    }
+
+
+def _clip_columns(clips: list[VideoClip]) -> dict[str, np.ndarray]:
+    nan = float("nan")
+    return {
+        "path": np.asarray([c.path for c in clips], dtype=object).astype(str),
+        "start_sec": np.asarray(
+            [nan if c.start_sec is None else c.start_sec for c in clips], dtype=np.float64
+        ),
+        "end_sec": np.asarray([nan if c.end_sec is None else c.end_sec for c in clips], dtype=np.float64),
+    }
+
+
+# --- runners: the stages in this process, or on Ray Data ---------------------------------------------------------
+def _local_probe(paths: list[str]) -> Iterator[dict[str, np.ndarray]]:
+    for start in range(0, len(paths), 64):
+        yield probe_batch({"path": np.asarray(paths[start : start + 64])})
+
+
+def _local_embed(clips, video_processor, worker_args, batch_size) -> Iterator[dict[str, np.ndarray]]:
+    worker = VideoEmbeddingWorker(*worker_args)
+    for start in range(0, len(clips), batch_size):
+        yield worker(decode_batch(_clip_columns(clips[start : start + batch_size]), video_processor))
+
+
+def _ray_init(ray_address: str | None) -> None:
+    import ray
+
+    if not ray.is_initialized():
+        ray.init(
+            address=ray_address, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING
+        )
+    context = ray.data.DataContext.get_current()
+    context.enable_progress_bars = False
+    context.print_on_execution_start = False
+
+
+def _weights_bytes(spec: ModelSpec) -> int:
+    if spec.model is not None:
+        return sum(t.numel() * t.element_size() for t in spec.model.state_dict().values())
+    return sum(p.stat().st_size for p in Path(spec.folder).glob("*.safetensors"))
+
+
+def _ray_probe(paths: list[str]) -> Iterator[dict[str, np.ndarray]]:
+    import ray
+
+    ds = ray.data.from_items([{"path": p} for p in paths], override_num_blocks=min(len(paths), 256))
+    yield from ds.map_batches(probe_batch, batch_size=16, num_cpus=1, batch_format="numpy").iter_batches(
+        batch_size=None, batch_format="numpy"
+    )
+
+
+def _ray_embed(
+    clips, video_processor, worker_args, batch_size, num_gpus, num_actors, cpus_per_actor
+) -> Iterator[dict[str, np.ndarray]]:
+    import ray
+
+    columns = _clip_columns(clips)
+    items = [{k: columns[k][i] for k in columns} for i in range(len(clips))]
+    ds = ray.data.from_items(items, override_num_blocks=max(1, min(len(items) // batch_size, 4096)))
+    ds = ds.map_batches(
+        decode_batch,
+        fn_kwargs={"video_processor": video_processor},
+        batch_size=batch_size,
+        num_cpus=1,
+        batch_format="numpy",
+    )
+    ds = ds.map_batches(
+        VideoEmbeddingWorker,
+        fn_constructor_args=worker_args,
+        batch_size=batch_size,
+        compute=ray.data.ActorPoolStrategy(size=num_actors),
+        num_gpus=1 if num_gpus else 0,
+        num_cpus=cpus_per_actor,
+        # Reserving the weights' memory is also what keeps Ray from fusing decoding into the model actors.
+        memory=_weights_bytes(worker_args[0]),
+        batch_format="numpy",
+    )
+    yield from ds.iter_batches(batch_size=None, batch_format="numpy")
+
+
+# --- the job ------------------------------------------------------------------------------------------------------
+def embed_videos(
+    inputs: str | os.PathLike | Iterable[Any],
+    model: Any,
+    output_dir: str | os.PathLike,
+    *,
+    processor: Any = None,
+    window_sec: float | None = None,
+    stride_sec: float | None = None,
+    video_root: str | os.PathLike | None = None,
+    runner: str = "ray",
+    ray_address: str | None = None,
+    num_gpus: int = 0,
+    num_cpu_actors: int = 1,
+    cpus_per_actor: int = 1,
+    dtype: str = "float32",
+    device: str | None = None,
+    batch_size: int = 8,
+    rows_per_part: int = 1024,
+    flush_seconds: float = 60.0,
+    progress: bool = True,
+) -> EmbedResult:
+    """Embed every clip of ``inputs`` into the Parquet dataset ``output_dir``; resumable, bad files listed.
+
+    Args:
+        inputs: a folder of videos (recursive), a video file, a clip list (CSV/TSV/JSONL: ``path,start_sec,
+            end_sec``), InternVid rows (a list with ``YoutubeID``; needs ``video_root``), or clips in Python
+            (paths, ``(path, start_sec, end_sec)``, dicts, ``VideoClip``).
+        model: a saved ViCLIP folder, a Hub id, or a ``ViCLIPModel`` (then pass ``processor``).
+        output_dir: the dataset folder; created, or resumed when it holds embeddings of the same model and
+            settings (another model or window raises ``EmbeddingMismatchError``).
+        window_sec / stride_sec: embed each clip as overlapping windows (stride defaults to the window)
+            covering it, so search can return the moment. Without: one row per clip, sampled like the
+            processor's default (``num_frames`` middle frames).
+        runner: ``"ray"`` (decoding in CPU tasks, the model in actors) or ``"local"`` (this process).
+        ray_address: a Ray cluster to join (``None``: the running instance, or a new local one).
+        num_gpus: model actors, one per GPU; ``0`` runs ``num_cpu_actors`` CPU actors of ``cpus_per_actor``.
+        dtype: the model's compute dtype (``float32``, ``bfloat16``/``bf16``, ``float16``); embeddings are
+            stored as float32.
+        rows_per_part / flush_seconds: a part file is written every ``rows_per_part`` rows or ``flush_seconds``,
+            whichever comes first (what a kill can lose).
+
+    Returns:
+        An :class:`EmbedResult`; the clips that failed are also in ``output_dir/failures.jsonl``.
+    """
+    if runner not in ("ray", "local"):
+        raise ValueError(f"runner must be 'ray' or 'local', got {runner!r}")
+    if dtype not in DTYPES:
+        raise ValueError(f"unknown dtype {dtype!r}; choose float32, bfloat16 or float16")
+    dtype = DTYPES[dtype]
+    if stride_sec is not None and window_sec is None:
+        raise ValueError("stride_sec needs window_sec")
+    if window_sec is not None:
+        stride_sec = window_sec if stride_sec is None else stride_sec
+    clips, unmatched = resolve_inputs(inputs, video_root)
+    failures = [Failure(where, None, None, reason) for where, reason in unmatched]
+    spec, video_processor = resolve_model(model, processor)
+    use_ray = runner == "ray"
+    if use_ray:
+        _ray_init(ray_address)
+
+    if window_sec is not None:
+        clips, probe_failures = _windows(
+            clips, window_sec, stride_sec, _ray_probe if use_ray else _local_probe
+        )
+        failures += probe_failures
+
+    store = EmbeddingStore(output_dir)
+    info = {
+        "format": "viclip-embeddings/1",
+        "model": spec.name,
+        "model_revision": spec.revision,
+        "fingerprint": spec.fingerprint,
+        "dtype": dtype,
+        "dim": _projection_dim(spec),
+        "window_sec": window_sec,
+        "stride_sec": stride_sec,
+        "num_frames": int(video_processor.num_frames),
+        "sampling": str(video_processor.sampling),
+    }
+    store.open(info)
+    stored = store.stored_keys()
+    store.drop_rows(_stale_keys(stored))
+    stored = store.stored_keys()
+    todo = [c for c in clips if clip_key(c.path, c.start_sec, c.end_sec) not in stored]
+    num_reused = len(clips) - len(todo)
+
+    worker_args = (spec, dtype, device, None if num_gpus else cpus_per_actor)
+    if not todo:
+        batches: Iterator[dict[str, np.ndarray]] = iter(())
+    elif use_ray:
+        batches = _ray_embed(
+            todo,
+            video_processor,
+            worker_args,
+            batch_size,
+            num_gpus,
+            num_gpus or num_cpu_actors,
+            cpus_per_actor,
+        )
+    else:
+        batches = _local_embed(todo, video_processor, worker_args, batch_size)
+    num_embedded = _write_rows(
+        store, batches, spec, info["dim"], failures, len(todo), rows_per_part, flush_seconds, progress
+    )
+    store.write_failures(failures)
+    for failure in failures:
+        logger.warning("skipped %s: %s", failure.describe(), failure.error)
+    return EmbedResult(Path(output_dir), len(clips), num_embedded, num_reused, failures)
+
+
+def _projection_dim(spec: ModelSpec) -> int:
+    if spec.model is not None:
+        return int(spec.model.config.projection_dim)
+    from ..modeling import ViCLIPConfig
+
+    return int(ViCLIPConfig.from_pretrained(spec.folder).projection_dim)
+
+
+def _windows(clips, window_sec, stride_sec, probe) -> tuple[list[VideoClip], list[Failure]]:
+    paths = list(dict.fromkeys(c.path for c in clips))
+    durations, failures = {}, []
+    for batch in probe(paths):
+        for path, duration, error in zip(batch["path"], batch["duration"], batch["error"]):
+            if error:
+                failures.append(Failure(str(path), None, None, str(error)))
+            else:
+                durations[str(path)] = float(duration)
+    readable = [c for c in clips if c.path in durations]
+    return expand_windows(readable, durations, window_sec, stride_sec), failures
+
+
+def _stale_keys(stored: dict) -> list:
+    """Stored rows whose file has changed since (different size or modification time)."""
+    stamps: dict[str, tuple[int, int] | None] = {}
+    stale = []
+    for key, stamp in stored.items():
+        path = key[0]
+        if path not in stamps:
+            try:
+                stat = os.stat(path)
+                stamps[path] = (stat.st_size, stat.st_mtime_ns)
+            except OSError:
+                stamps[path] = None  # not visible from here (a cluster's storage): keep the row
+        if stamps[path] is not None and stamps[path] != tuple(stamp):
+            stale.append(key)
+    return stale
+
+
+def _write_rows(store, batches, spec, dim, failures, total, rows_per_part, flush_seconds, progress) -> int:
+    from tqdm.auto import tqdm
+
+    buffer: dict[str, list] = {
+        name: [] for name in ("path", "start_sec", "end_sec", "embedding", "file_size", "file_mtime_ns")
+    }
+    written = 0
+    last_flush = time.monotonic()
+
+    def flush() -> None:
+        nonlocal written, last_flush
+        count = len(buffer["path"])
+        if count:
+            store.append(
+                {**buffer, "model": [spec.name] * count, "model_revision": [spec.revision] * count}, dim
+            )
+            written += count
+            for values in buffer.values():
+                values.clear()
+        last_flush = time.monotonic()
+
+    with tqdm(total=total, desc="embedding clips", unit="clip", disable=not progress or not total) as bar:
+        for batch in batches:
+            for i, error in enumerate(batch["error"]):
+                start, end = _optional(batch["start_sec"][i]), _optional(batch["end_sec"][i])
+                if error:
+                    failures.append(Failure(str(batch["path"][i]), start, end, str(error)))
+                    continue
+                buffer["path"].append(str(batch["path"][i]))
+                buffer["start_sec"].append(start)
+                buffer["end_sec"].append(end)
+                buffer["embedding"].append(batch["embedding"][i])
+                buffer["file_size"].append(int(batch["file_size"][i]))
+                buffer["file_mtime_ns"].append(int(batch["file_mtime_ns"][i]))
+            bar.update(len(batch["error"]))
+            if len(buffer["path"]) >= rows_per_part or time.monotonic() - last_flush >= flush_seconds:
+                flush()
+        flush()
+    return written

@@ -1,0 +1,243 @@
+"""The embedding dataset on disk: a folder of Parquet part files that ``datasets`` loads and the Hub accepts.
+
+Layout of ``output_dir``::
+
+    README.md               dataset card whose YAML points ``datasets`` at data/*.parquet
+    embedding_info.json     model, revision, fingerprint, preprocessing, window/stride, dimension
+    data/part-*.parquet     rows: path, start_sec, end_sec, embedding, model, model_revision, file_size, file_mtime_ns
+    failures.jsonl          clips of the last run that could not be read, with the reason
+
+Every file is written under a temporary name and renamed, so a run killed at any moment leaves only whole part
+files; a rerun reads them to learn which clips are done. A clip is keyed by ``(path, start_sec, end_sec)`` as
+requested (``None`` for a whole video).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+INFO_FILE = "embedding_info.json"
+FAILURES_FILE = "failures.jsonl"
+DATA_DIR = "data"
+FORMAT = "viclip-embeddings/1"
+
+ClipKey = tuple[str, float | None, float | None]
+# Settings that must match for a rerun to add rows to an existing dataset.
+_MATCHING_SETTINGS = ("format", "fingerprint", "dtype", "window_sec", "stride_sec", "dim")
+
+
+class EmbeddingMismatchError(ValueError):
+    """``output_dir`` holds embeddings made with another model or other settings."""
+
+
+def clip_key(path: str, start_sec: float | None, end_sec: float | None) -> ClipKey:
+    """The identity of a clip; times are rounded to the millisecond so that float noise cannot split a key."""
+
+    def norm(value: float | None) -> float | None:
+        return (
+            None
+            if value is None or (isinstance(value, float) and np.isnan(value))
+            else round(float(value), 3)
+        )
+
+    return (str(path), norm(start_sec), norm(end_sec))
+
+
+def schema(dim: int) -> pa.Schema:
+    return pa.schema(
+        [
+            ("path", pa.string()),
+            ("start_sec", pa.float64()),
+            ("end_sec", pa.float64()),
+            ("embedding", pa.list_(pa.float32(), dim)),
+            ("model", pa.string()),
+            ("model_revision", pa.string()),
+            ("file_size", pa.int64()),
+            ("file_mtime_ns", pa.int64()),
+        ]
+    )
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _dataset_card(info: Mapping[str, Any]) -> str:
+    return (
+        "---\nconfigs:\n- config_name: default\n  data_files: data/*.parquet\n---\n\n"
+        f"# ViCLIP video embeddings\n\nMade with `viclip embed` from `{info['model']}` "
+        f"(revision `{info['model_revision']}`), {info['dtype']}. Each row is a clip "
+        "(`path`, `start_sec`, `end_sec`; null times mean the whole video) and its L2-normalised "
+        f"{info['dim']}-d `embedding` (`get_video_features(...).pooler_output`).\n"
+    )
+
+
+@dataclass
+class Failure:
+    path: str
+    start_sec: float | None
+    end_sec: float | None
+    error: str
+
+    def describe(self) -> str:
+        if self.start_sec is None and self.end_sec is None:
+            return self.path
+        return f"{self.path} [{self.start_sec or 0:g}s-{'end' if self.end_sec is None else f'{self.end_sec:g}s'}]"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "start_sec": self.start_sec, "end_sec": self.end_sec, "error": self.error}
+
+
+class EmbeddingStore:
+    """Reads and appends to an embedding dataset folder (see the module docstring)."""
+
+    def __init__(self, output_dir: str | os.PathLike):
+        self.root = Path(output_dir)
+        self.data_dir = self.root / DATA_DIR
+        self._run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        self._num_parts = 0
+
+    # --- settings -------------------------------------------------------------------------------------------
+    def read_info(self) -> dict[str, Any] | None:
+        path = self.root / INFO_FILE
+        return json.loads(path.read_text()) if path.is_file() else None
+
+    def open(self, info: Mapping[str, Any]) -> None:
+        """Create the folder, or check that an existing one was made with the same model and settings."""
+        existing = self.read_info()
+        if existing is not None:
+            differ = [k for k in _MATCHING_SETTINGS if existing.get(k) != info.get(k)]
+            if differ:
+                detail = ", ".join(f"{k}: {existing.get(k)!r} there, {info.get(k)!r} now" for k in differ)
+                raise EmbeddingMismatchError(
+                    f"{self.root} holds embeddings made with other settings ({detail}); "
+                    "use another output folder"
+                )
+            return
+        if self.root.exists() and any(self.root.iterdir()):
+            raise EmbeddingMismatchError(
+                f"{self.root} exists and is not an embedding folder (no {INFO_FILE})"
+            )
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        _atomic_write_bytes(self.root / "README.md", _dataset_card(info).encode())
+        _atomic_write_bytes(self.root / INFO_FILE, (json.dumps(dict(info), indent=2) + "\n").encode())
+
+    # --- rows -----------------------------------------------------------------------------------------------
+    def part_files(self) -> list[Path]:
+        return sorted(self.data_dir.glob("part-*.parquet")) if self.data_dir.is_dir() else []
+
+    def read_table(self, columns: Sequence[str] | None = None) -> pa.Table | None:
+        """Every row of every part file (``None`` when there are none)."""
+        parts = self.part_files()
+        if not parts:
+            return None
+        return pa.concat_tables([pq.read_table(p, columns=columns) for p in parts])
+
+    def stored_keys(self) -> dict[ClipKey, tuple[int, int]]:
+        """``{clip key: (file_size, file_mtime_ns)}`` of the stored rows."""
+        table = self.read_table(["path", "start_sec", "end_sec", "file_size", "file_mtime_ns"])
+        if table is None:
+            return {}
+        columns = table.to_pydict()
+        return {
+            clip_key(p, s, e): (size, mtime)
+            for p, s, e, size, mtime in zip(
+                columns["path"],
+                columns["start_sec"],
+                columns["end_sec"],
+                columns["file_size"],
+                columns["file_mtime_ns"],
+            )
+        }
+
+    def drop_rows(self, keys: Iterable[ClipKey]) -> int:
+        """Rewrite (atomically) the part files holding ``keys`` without them; returns the rows dropped."""
+        keys = set(keys)
+        if not keys:
+            return 0
+        dropped = 0
+        for part in self.part_files():
+            table = pq.read_table(part)
+            columns = table.select(["path", "start_sec", "end_sec"]).to_pydict()
+            keep = [
+                clip_key(p, s, e) not in keys
+                for p, s, e in zip(columns["path"], columns["start_sec"], columns["end_sec"])
+            ]
+            if all(keep):
+                continue
+            dropped += keep.count(False)
+            kept = table.filter(pa.array(keep))
+            if kept.num_rows:
+                self._write_table(part, kept)
+            else:
+                part.unlink()
+        return dropped
+
+    def append(self, rows: Mapping[str, Sequence[Any]], dim: int) -> Path:
+        """Write ``rows`` (column -> values) as a new part file, atomically."""
+        self._num_parts += 1
+        path = self.data_dir / f"part-{self._run_id}-{self._num_parts:05d}.parquet"
+        self._write_table(path, pa.table(dict(rows), schema=schema(dim)))
+        return path
+
+    @staticmethod
+    def _write_table(path: Path, table: pa.Table) -> None:
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+        try:
+            pq.write_table(table, tmp)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    # --- failures -------------------------------------------------------------------------------------------
+    def write_failures(self, failures: Sequence[Failure]) -> None:
+        lines = "".join(json.dumps(f.to_dict()) + "\n" for f in failures)
+        _atomic_write_bytes(self.root / FAILURES_FILE, lines.encode())
+
+    def read_failures(self) -> list[Failure]:
+        path = self.root / FAILURES_FILE
+        if not path.is_file():
+            return []
+        return [Failure(**json.loads(line)) for line in path.read_text().splitlines() if line.strip()]
+
+
+def load_embeddings(output_dir: str | os.PathLike) -> tuple[pa.Table, dict[str, Any]]:
+    """The rows of an embedding folder (a pyarrow Table) and its ``embedding_info.json``.
+
+    ``datasets.load_dataset(output_dir, split="train")`` reads the same rows.
+    """
+    store = EmbeddingStore(output_dir)
+    info = store.read_info()
+    if info is None:
+        raise FileNotFoundError(
+            f"{output_dir} is not an embedding folder: no {INFO_FILE} (make one with viclip embed)"
+        )
+    table = store.read_table()
+    if table is None:
+        table = schema(int(info["dim"])).empty_table()
+    return table, info
+
+
+def embedding_matrix(table: pa.Table) -> np.ndarray:
+    """The ``embedding`` column as a contiguous ``(rows, dim)`` float32 array."""
+    column = table.column("embedding").combine_chunks()
+    dim = column.type.list_size
+    return np.ascontiguousarray(
+        column.flatten().to_numpy(zero_copy_only=False).reshape(-1, dim), dtype=np.float32
+    )

@@ -1,0 +1,206 @@
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from viclip.embedding import EmbeddingMismatchError, embed_videos, load_embeddings
+from viclip.embedding.store import embedding_matrix
+
+GOOD_VIDEOS = ["blue.mp4", "long.mp4", "red.mp4", "sub/green.mp4"]
+BAD_VIDEOS = ["broken.mp4", "empty.mp4"]
+
+
+def _rows(output_dir):
+    table, _ = load_embeddings(output_dir)
+    return table.to_pydict(), embedding_matrix(table)
+
+
+def _relative(paths, root):
+    return [os.path.relpath(p, root) for p in paths]
+
+
+def test_ray_embeddings_equal_the_in_process_embedder_and_bad_files_are_listed(
+    ray_local, video_dir, tiny_model_dir, embedder, tmp_path
+):
+    result = embed_videos(video_dir, str(tiny_model_dir), tmp_path / "emb", batch_size=2, progress=False)
+    assert (result.num_clips, result.num_embedded, result.num_reused) == (6, 4, 0)
+    assert sorted(_relative([f.path for f in result.failures], video_dir)) == BAD_VIDEOS
+    assert all("VideoDecodeError" in f.error for f in result.failures)
+    listed = [json.loads(line) for line in (tmp_path / "emb" / "failures.jsonl").read_text().splitlines()]
+    assert sorted(_relative([f["path"] for f in listed], video_dir)) == BAD_VIDEOS
+
+    columns, vectors = _rows(tmp_path / "emb")
+    order = np.argsort(columns["path"])
+    paths = [columns["path"][i] for i in order]
+    assert _relative(paths, video_dir) == GOOD_VIDEOS
+    assert all(columns["start_sec"][i] is None and columns["end_sec"][i] is None for i in order)
+    assert set(columns["model"]) == {str(tiny_model_dir)} and set(columns["model_revision"]) == {"local"}
+    expected = embedder.encode_videos(paths).numpy()
+    cosine = (vectors[order] * expected).sum(-1)
+    assert cosine.min() >= 0.9999
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=-1), 1.0, atol=1e-5)
+
+
+def test_embedding_folder_loads_with_datasets(video_dir, tiny_model_dir, tmp_path):
+    import datasets
+
+    embed_videos(video_dir, str(tiny_model_dir), tmp_path / "emb", runner="local", progress=False)
+    ds = datasets.load_dataset(str(tmp_path / "emb"), split="train")
+    assert ds.num_rows == 4 and len(ds[0]["embedding"]) == 32
+    assert {"path", "start_sec", "end_sec", "embedding", "model", "model_revision"} <= set(ds.column_names)
+
+
+def test_windows_cover_each_video_with_overlap(video_dir, tiny_model_dir, tmp_path):
+    result = embed_videos(
+        video_dir,
+        str(tiny_model_dir),
+        tmp_path / "emb",
+        window_sec=1.0,
+        stride_sec=0.5,
+        runner="local",
+        progress=False,
+    )
+    columns, _ = _rows(tmp_path / "emb")
+    by_video = {}
+    for path, start, end in zip(columns["path"], columns["start_sec"], columns["end_sec"]):
+        by_video.setdefault(os.path.relpath(path, video_dir), []).append((start, end))
+    durations = {"blue.mp4": 2.0, "red.mp4": 2.0, "sub/green.mp4": 2.0, "long.mp4": 6.0}
+    assert sorted(by_video) == sorted(durations)
+    for name, windows in by_video.items():
+        windows.sort()
+        assert windows[0][0] == 0.0 and windows[-1][1] == pytest.approx(durations[name], abs=1e-3)
+        assert all(end - start == pytest.approx(1.0) for start, end in windows)
+        assert all(b[0] < a[1] for a, b in itertools.pairwise(windows))  # overlapping: no gap anywhere
+    assert len(by_video["long.mp4"]) == 11 and result.num_embedded == 11 + 3 * 3
+    assert sorted(_relative([f.path for f in result.failures], video_dir)) == BAD_VIDEOS
+
+
+def test_rerun_embeds_only_missing_and_changed_files(video_dir, tiny_model_dir, tmp_path):
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    for name in ("red.mp4", "blue.mp4"):
+        (folder / name).write_bytes((video_dir / name).read_bytes())
+    first = embed_videos(folder, str(tiny_model_dir), tmp_path / "emb", runner="local", progress=False)
+    assert (first.num_embedded, first.num_reused) == (2, 0)
+    (folder / "long.mp4").write_bytes((video_dir / "long.mp4").read_bytes())
+    second = embed_videos(folder, str(tiny_model_dir), tmp_path / "emb", runner="local", progress=False)
+    assert (second.num_embedded, second.num_reused) == (1, 2)
+    (folder / "red.mp4").write_bytes((video_dir / "sub" / "green.mp4").read_bytes())
+    third = embed_videos(folder, str(tiny_model_dir), tmp_path / "emb", runner="local", progress=False)
+    assert (third.num_embedded, third.num_reused) == (1, 2)
+    columns, _ = _rows(tmp_path / "emb")
+    assert sorted(os.path.basename(p) for p in columns["path"]) == ["blue.mp4", "long.mp4", "red.mp4"]
+
+
+def test_other_model_or_window_is_refused(video_dir, tiny_model_dir, tmp_path):
+    embed_videos(
+        [video_dir / "red.mp4"], str(tiny_model_dir), tmp_path / "emb", runner="local", progress=False
+    )
+    with pytest.raises(EmbeddingMismatchError, match="window_sec"):
+        embed_videos(
+            [video_dir / "red.mp4"],
+            str(tiny_model_dir),
+            tmp_path / "emb",
+            window_sec=1.0,
+            runner="local",
+            progress=False,
+        )
+
+
+KILLED_RUN = """
+import sys
+from viclip.embedding import embed_videos
+embed_videos(sys.argv[1], sys.argv[2], sys.argv[3], window_sec=0.5, stride_sec=0.25, runner="local",
+             batch_size=1, rows_per_part=1, progress=False)
+"""
+
+
+def test_kill_9_then_rerun_completes_without_duplicates(video_dir, tiny_model_dir, tmp_path):
+    long_video = video_dir / "long.mp4"
+    output = tmp_path / "emb"
+    process = subprocess.Popen(
+        [sys.executable, "-c", KILLED_RUN, str(long_video), str(tiny_model_dir), str(output)]
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list((output / "data").glob("part-*.parquet"))) < 3:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    parts_at_kill = len(list((output / "data").glob("part-*.parquet")))
+    assert 3 <= parts_at_kill < 23, "the run must be killed midway"
+
+    result = embed_videos(
+        long_video,
+        str(tiny_model_dir),
+        output,
+        window_sec=0.5,
+        stride_sec=0.25,
+        runner="local",
+        progress=False,
+    )
+    assert result.num_reused >= parts_at_kill and result.num_reused + result.num_embedded == 23
+    columns, _ = _rows(output)
+    keys = list(zip(columns["path"], columns["start_sec"], columns["end_sec"]))
+    assert len(keys) == len(set(keys)) == 23
+    assert not [p for p in output.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_clip_list_and_internvid_rows(video_dir, tiny_model_dir, tmp_path):
+    clip_list = tmp_path / "clips.csv"
+    clip_list.write_text(f"path,start,end\n{video_dir / 'long.mp4'},3,4\nred.mp4,,\n")
+    result = embed_videos(
+        clip_list, str(tiny_model_dir), tmp_path / "a", video_root=video_dir, runner="local", progress=False
+    )
+    columns, _ = _rows(tmp_path / "a")
+    assert sorted(zip(columns["path"], columns["start_sec"], columns["end_sec"]), key=str) == sorted(
+        [(str(video_dir / "long.mp4"), 3.0, 4.0), (str(video_dir / "red.mp4"), None, None)], key=str
+    )
+    assert result.failures == []
+
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text(
+        json.dumps(
+            {
+                "YoutubeID": "long",
+                "Start_timestamp": "00:00:01.000",
+                "End_timestamp": "00:00:02.500",
+                "Caption": "x",
+            }
+        )
+        + "\n"
+        + json.dumps(
+            {
+                "YoutubeID": "absent00000",
+                "Start_timestamp": "00:00:01.000",
+                "End_timestamp": "00:00:02.000",
+                "Caption": "y",
+            }
+        )
+        + "\n"
+    )
+    result = embed_videos(
+        rows, str(tiny_model_dir), tmp_path / "b", video_root=video_dir, runner="local", progress=False
+    )
+    columns, _ = _rows(tmp_path / "b")
+    assert list(zip(columns["path"], columns["start_sec"], columns["end_sec"])) == [
+        (str(video_dir / "long.mp4"), 1.0, 2.5)
+    ]
+    assert len(result.failures) == 1 and "absent00000" in result.failures[0].error
+
+
+def test_prepared_shards_are_not_supported_yet(tiny_model_dir, tmp_path):
+    (tmp_path / "shards").mkdir()
+    (tmp_path / "shards" / "shard-00000.tar").write_bytes(b"")
+    with pytest.raises(NotImplementedError, match="load_prepared"):
+        embed_videos(tmp_path / "shards", str(tiny_model_dir), tmp_path / "emb", runner="local")
+
+
+def test_in_memory_model_needs_its_processor(video_dir, tmp_path):
+    with pytest.raises(ValueError, match="processor"):
+        embed_videos([video_dir / "red.mp4"], object(), tmp_path / "emb", runner="local")
