@@ -21,6 +21,15 @@ MISSING_INPUT: dict[tuple[str, ...], list[str]] = {
     ("search",): ["{missing}", "--model", "{tmp}/model", "--text", "a dog"],
     ("evaluate", "classification"): ["{missing}", "--model", "{tmp}/model"],
     ("evaluate", "retrieval"): ["{missing}", "--model", "{tmp}/model"],
+    ("evaluate", "kinetics"): [
+        "--annotations",
+        "{missing}",
+        "--video-root",
+        "{tmp}",
+        "--model",
+        "{tmp}/model",
+    ],
+    ("evaluate", "msrvtt"): ["--csv", "{missing}", "--video-root", "{tmp}", "--model", "{tmp}/model"],
     ("demo",): ["--checkpoint", "{missing}", "--output-dir", "{tmp}/out"],
 }
 

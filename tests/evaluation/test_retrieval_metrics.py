@@ -18,7 +18,7 @@ def test_square_matrix_hand_computed_ranks():
     out = retrieval_metrics(sim, ks=(1, 2, 10))
     assert out["t2v_R@1"] == pytest.approx(100 / 3)
     assert out["t2v_R@2"] == pytest.approx(200 / 3)
-    assert out["t2v_R@10"] == 100.0
+    assert out["t2v_R@10"] is None  # 3 videos: R@10 does not apply
     assert out["t2v_median_rank"] == 2.0
     assert out["t2v_mean_rank"] == pytest.approx(2.0)
     # video -> text: columns. v0: [0.9, 0.8, 0.7] gold t0 -> 1; v1: [0.1, 0.5, 0.6] gold t1 -> 2;
@@ -51,7 +51,7 @@ def test_several_captions_per_video_hand_computed():
     )
     out = retrieval_metrics(sim, [0, 0, 1], ks=(1, 5))
     assert out["t2v_R@1"] == pytest.approx(100 / 3)
-    assert out["t2v_R@5"] == 100.0
+    assert out["t2v_R@5"] is None  # 2 videos
     assert out["t2v_median_rank"] == 2.0
     assert out["t2v_mean_rank"] == pytest.approx(5 / 3)
     # v0 over texts [0.9, 0.2, 0.3], gold {t0, t1}: best gold 0.9 -> rank 1 (its other caption never counts)
@@ -106,3 +106,13 @@ def test_dual_softmax_demotes_a_hub_video():
 def test_bad_inputs_give_clear_errors(sim, mapping, message):
     with pytest.raises(ValueError, match=message):
         retrieval_metrics(sim, mapping)
+
+
+def test_recall_at_k_applies_only_with_at_least_k_candidates():
+    sim = torch.eye(5)
+    out = retrieval_metrics(sim, ks=(1, 5, 10))
+    assert out["t2v_R@5"] == 100.0 and out["v2t_R@5"] == 100.0  # exactly 5 candidates: it applies
+    assert out["t2v_R@10"] is None and out["v2t_R@10"] is None
+    texts_for_two_videos = retrieval_metrics(torch.rand(6, 2), [0, 0, 0, 1, 1, 1], ks=(1, 5))
+    assert texts_for_two_videos["t2v_R@5"] is None  # 2 videos to rank
+    assert texts_for_two_videos["v2t_R@5"] is not None  # 6 captions to rank

@@ -75,3 +75,10 @@ def test_topk_accuracy_and_avg_hand_computed():
     )
     out = topk_accuracy(scores, [0, 5, 1, 2])
     assert out == {"top1": 25.0, "top5": 75.0, "avg": 50.0}
+
+
+def test_top_k_beyond_the_number_of_classes_is_not_applicable():
+    scores = torch.tensor([[0.9, 0.1, 0.0], [0.2, 0.7, 0.1]])
+    out = topk_accuracy(scores, [0, 2], ks=(1, 3, 5))
+    assert out["top1"] == 50.0 and out["top3"] == 100.0
+    assert out["top5"] is None and out["avg"] is None
