@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import stat
 import sys
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from viclip.data import SkipStats, download_internvid, load_internvid
-from viclip.data.download import FAILURES_FILE, main
+from viclip.data.download import FAILURES_FILE
 
 from .conftest import read_jsonl, write_jsonl
 
@@ -53,7 +52,7 @@ def _calls(tmp_path) -> list[list[str]]:
     return [json.loads(line) for line in (tmp_path / "calls.jsonl").read_text().splitlines()]
 
 
-def test_sections_are_downloaded_named_for_the_video_index_and_failures_listed(
+def test_sections_are_downloaded_named_for_the_video_locator_and_failures_listed(
     tmp_path, fake_yt_dlp, annotations
 ):
     out = tmp_path / "videos"
@@ -111,20 +110,3 @@ def test_limit_caps_the_number_of_downloads(tmp_path, fake_yt_dlp, annotations):
         [annotations], tmp_path / "v", yt_dlp=str(fake_yt_dlp), limit=2, progress=False
     )
     assert len(report.downloaded) + len(report.failed) == 2
-
-
-def test_command_line_reports_and_fails_cleanly(tmp_path, fake_yt_dlp, annotations, capsys, monkeypatch):
-    assert main([str(annotations), "--out", str(tmp_path / "v"), "--yt-dlp", str(fake_yt_dlp)]) == 0
-    out = capsys.readouterr().out
-    assert "4 downloaded" in out and "1 failed" in out and FAILURES_FILE in out
-    assert main([str(annotations), "--out", str(tmp_path / "v"), "--yt-dlp", str(tmp_path / "no-such")]) == 1
-    assert "yt-dlp executable" in capsys.readouterr().err
-    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
-    monkeypatch.setitem(sys.modules, "yt_dlp", None)
-    assert main([str(annotations), "--out", str(tmp_path / "v")]) == 1
-    assert "pip install 'viclip[download]'" in capsys.readouterr().err
-    assert (
-        main([str(tmp_path / "none.jsonl"), "--out", str(tmp_path / "v"), "--yt-dlp", str(fake_yt_dlp)]) == 1
-    )
-    assert "does not exist" in capsys.readouterr().err
-    assert os.path.isdir(tmp_path / "v")

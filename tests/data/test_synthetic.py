@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from viclip.data.annotations import parse_row
-from viclip.data.synthetic import COLORS, generate_synthetic_internvid, main
+from viclip.data.synthetic import COLORS, generate_synthetic_internvid
 from viclip.processing import read_video_clip
 
 from .conftest import CLIPS_PER_VIDEO, NUM_VIDEOS, read_jsonl
@@ -95,14 +95,3 @@ def test_bad_arguments_raise_before_writing(tmp_path, kwargs, match):
     with pytest.raises(ValueError, match=match):
         generate_synthetic_internvid(tmp_path / "x", progress=False, **kwargs)
     assert not (tmp_path / "x" / "annotations.jsonl").exists()
-
-
-def test_command_line(tmp_path, capsys):
-    assert main(["--out", str(tmp_path), "--num-videos", "1", "--clips-per-video", "2", "--seconds", "1",
-                 "--size", "32x16", "--fps", "4"]) == 0  # fmt: skip
-    assert "wrote 2 annotations" in capsys.readouterr().out
-    assert main(["--out", str(tmp_path), "--size", "33"]) == 1
-    assert (
-        capsys.readouterr().err.strip()
-        == "viclip synthetic: error: size must be even and at least 16 pixels per side (h264 yuv420p), got 33x33"
-    )

@@ -1,6 +1,6 @@
 """Download the videos of InternVid annotation rows with ``yt-dlp`` (``pip install 'viclip[download]'``).
 
-Two modes, matching the layouts :mod:`viclip.data.video_index` reads:
+Two modes, matching the layouts :mod:`viclip.data.video_locator` reads:
 
 - sections (default): one file per row, only the annotated segment
   (``--download-sections "*HH:MM:SS.mmm-HH:MM:SS.mmm"``), saved as ``{YoutubeID}_{start}_{end}.mp4``;
@@ -14,7 +14,6 @@ retry them.
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
@@ -28,8 +27,9 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from ..processing import VIDEO_EXTENSIONS
 from .annotations import AnnotationError, ClipAnnotation, parse_row
-from .video_index import VIDEO_EXTENSIONS, clip_filename
+from .video_locator import clip_filename
 
 logger = logging.getLogger(__name__)
 
@@ -258,39 +258,3 @@ def download_internvid(
     _write_failures(failures_path, failures)
     logger.info("InternVid download: %s", report.summary())
     return report
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``viclip download``: fetch InternVid videos with yt-dlp."""
-    parser = argparse.ArgumentParser(prog="viclip download", description=__doc__.split("\n\n")[0])
-    parser.add_argument("annotations", nargs="+", help="InternVid annotation files (.jsonl or .parquet)")
-    parser.add_argument("--out", required=True, help="folder to download into (the video_root)")
-    parser.add_argument("--whole", action="store_true", help="download whole videos, not only the sections")
-    parser.add_argument("--workers", type=int, default=4, help="parallel downloads")
-    parser.add_argument("--yt-dlp", dest="yt_dlp", default=None, help="path of the yt-dlp executable")
-    parser.add_argument("--max-height", type=int, default=360, help="highest resolution to fetch")
-    parser.add_argument("--limit", type=int, default=None, help="download at most this many files")
-    parser.add_argument("--skip-failed", action="store_true", help=f"do not retry what {FAILURES_FILE} lists")
-    parser.add_argument("--timeout", type=float, default=900.0, help="seconds allowed per download")
-    parser.add_argument("--yt-dlp-args", default="", help="extra yt-dlp arguments, one string")
-    args = parser.parse_args(argv)
-    try:
-        report = download_internvid(
-            args.annotations,
-            args.out,
-            sections=not args.whole,
-            workers=args.workers,
-            yt_dlp=args.yt_dlp,
-            max_height=args.max_height,
-            limit=args.limit,
-            skip_failed=args.skip_failed,
-            extra_args=args.yt_dlp_args.split(),
-            timeout=args.timeout,
-        )
-    except (ValueError, OSError) as e:
-        print(f"viclip download: error: {e}", file=sys.stderr)
-        return 1
-    print(report.summary())
-    if report.failed:
-        print(f"failures listed in {Path(args.out) / FAILURES_FILE}")
-    return 0

@@ -10,11 +10,9 @@ Python API: :func:`generate_synthetic_internvid`. Command line: ``viclip synthet
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -25,7 +23,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .annotations import format_timestamp
-from .video_index import clip_filename
+from .video_locator import clip_filename
 
 logger = logging.getLogger(__name__)
 
@@ -197,7 +195,7 @@ def generate_synthetic_internvid(
         seed: Seed of every random choice; the same arguments always write the same files.
         held_out_videos: How many of the videos go to the held-out split.
         precut: Write each annotated segment as its own clip ``{YoutubeID}_{start}_{end}.mp4``
-            (see :func:`viclip.data.video_index.clip_filename`) instead of whole videos.
+            (see :func:`viclip.data.video_locator.clip_filename`) instead of whole videos.
         keyframe_interval: Seconds between h264 keyframes (YouTube uses a few seconds).
         progress: Show a tqdm bar.
 
@@ -279,54 +277,3 @@ def _write_jsonl(path: Path, rows: list[dict]) -> None:
         for row in rows:
             f.write(json.dumps(row) + "\n")
     os.replace(tmp, path)
-
-
-def _size_arg(text: str) -> int | tuple[int, int]:
-    try:
-        if "x" in text:
-            width, height = text.lower().split("x")
-            return int(width), int(height)
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"size must be N or WxH (e.g. 64 or 1280x720), got {text!r}"
-        ) from None
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``viclip synthetic``: write a synthetic InternVid-format dataset."""
-    parser = argparse.ArgumentParser(prog="viclip synthetic", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", required=True, help="output folder")
-    parser.add_argument("--num-videos", type=int, default=8)
-    parser.add_argument("--clips-per-video", type=int, default=4)
-    parser.add_argument("--seconds", type=float, default=4.0, help="length of each source video")
-    parser.add_argument("--size", type=_size_arg, default=64, help="N or WxH, e.g. 64 or 1280x720")
-    parser.add_argument("--fps", type=float, default=8.0)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--held-out-videos", type=int, default=0)
-    parser.add_argument(
-        "--precut", action="store_true", help="write one file per clip instead of whole videos"
-    )
-    parser.add_argument("--keyframe-interval", type=float, default=2.0, help="seconds between keyframes")
-    args = parser.parse_args(argv)
-    try:
-        result = generate_synthetic_internvid(
-            args.out,
-            num_videos=args.num_videos,
-            clips_per_video=args.clips_per_video,
-            seconds=args.seconds,
-            size=args.size,
-            fps=args.fps,
-            seed=args.seed,
-            held_out_videos=args.held_out_videos,
-            precut=args.precut,
-            keyframe_interval=args.keyframe_interval,
-        )
-    except (ValueError, OSError) as e:
-        print(f"viclip synthetic: error: {e}", file=sys.stderr)
-        return 1
-    print(f"wrote {len(result.video_paths)} videos to {result.video_dir}")
-    print(f"wrote {result.num_clips} annotations to {result.annotations}")
-    if result.held_out_annotations:
-        print(f"wrote {result.num_held_out_clips} held-out annotations to {result.held_out_annotations}")
-    return 0
