@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from viclip.demo import direction_accuracy, read_held_out_clips
-from viclip.evaluation import CaptionedVideos, VideoTextEmbedder, VideoItem, evaluate_retrieval
+from viclip.evaluation import CaptionedVideos, VideoTextEmbedder, evaluate_retrieval
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
 
     encoder = VideoTextEmbedder.from_pretrained(args.model)
     clips = read_held_out_clips(Path(args.data) / "held_out.jsonl", Path(args.data) / "videos")
-    items = [VideoItem(c.path, c.start, c.end) for c in clips]
+    items = [c.clip for c in clips]
     gallery = CaptionedVideos(items, [c.caption for c in clips], list(range(len(items))))
     metrics = evaluate_retrieval(encoder, gallery, progress=False)
     metrics["direction_accuracy"] = direction_accuracy(encoder, clips, encoder.encode_videos(items))
