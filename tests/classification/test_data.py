@@ -31,7 +31,7 @@ def _rows(path):
 
 def _write_csv(path, rows):
     with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=["path", "start", "end", "label"])
+        writer = csv.DictWriter(f, fieldnames=["path", "start_sec", "end_sec", "label"])
         writer.writeheader()
         writer.writerows(rows)
 
@@ -44,8 +44,8 @@ def test_csv_list_becomes_a_dataset_with_class_labels_and_times(synthetic_action
     assert data.dataset.features["label"].names == list(LABELS)
     assert data.id2label == dict(enumerate(LABELS))
     first = data.dataset[0]
-    assert first["start"] == pytest.approx(float(rows[0]["start"]))
-    assert first["end"] == pytest.approx(float(rows[0]["end"]))
+    assert first["start_sec"] == pytest.approx(float(rows[0]["start_sec"]))
+    assert first["end_sec"] == pytest.approx(float(rows[0]["end_sec"]))
     assert LABELS[first["label"]] == rows[0]["label"]
     assert first["path"].endswith(rows[0]["path"].split("/")[-1])
     assert data.stats.skipped() == {}
@@ -64,7 +64,7 @@ def test_jsonl_list_with_whole_videos(synthetic_actions, tmp_path):
     )
     data = load_video_classification_dataset(listing)
     assert data.labels == ["a", "b"]
-    assert data.dataset[1]["start"] is None and data.dataset[1]["end"] is None
+    assert data.dataset[1]["start_sec"] is None and data.dataset[1]["end_sec"] is None
 
 
 def test_missing_and_corrupt_videos_are_skipped_and_counted(synthetic_actions, tmp_path):
@@ -72,8 +72,8 @@ def test_missing_and_corrupt_videos_are_skipped_and_counted(synthetic_actions, t
     for row in rows:
         row["path"] = str(synthetic_actions.train.parent / row["path"])
     (tmp_path / "corrupt.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42 this is not a video" * 20)
-    rows.append({"path": "missing.mp4", "start": "", "end": "", "label": "left"})
-    rows.append({"path": "corrupt.mp4", "start": "", "end": "", "label": "up"})
+    rows.append({"path": "missing.mp4", "start_sec": "", "end_sec": "", "label": "left"})
+    rows.append({"path": "corrupt.mp4", "start_sec": "", "end_sec": "", "label": "up"})
     _write_csv(tmp_path / "list.csv", rows)
 
     data = load_video_classification_dataset(tmp_path / "list.csv", LABELS)
@@ -88,7 +88,9 @@ def test_videos_failing_at_training_time_are_dropped_by_the_collator_and_counted
     good = _rows(synthetic_actions.train)[0]
     good["path"] = str(synthetic_actions.train.parent / good["path"])
     (tmp_path / "corrupt.mp4").write_bytes(b"garbage" * 100)
-    _write_csv(tmp_path / "list.csv", [good, {"path": "corrupt.mp4", "start": "", "end": "", "label": "up"}])
+    _write_csv(
+        tmp_path / "list.csv", [good, {"path": "corrupt.mp4", "start_sec": "", "end_sec": "", "label": "up"}]
+    )
     data = load_video_classification_dataset(tmp_path / "list.csv", LABELS, verify=False)
     assert len(data.dataset) == 2
 
@@ -119,8 +121,8 @@ def test_train_and_multi_view_eval_transforms(synthetic_actions, processor):
     expected = processor(
         {
             "path": data.dataset[0]["path"],
-            "start_sec": data.dataset[0]["start"],
-            "end_sec": data.dataset[0]["end"],
+            "start_sec": data.dataset[0]["start_sec"],
+            "end_sec": data.dataset[0]["end_sec"],
         },
         return_tensors="pt",
     )["pixel_values_videos"][0]

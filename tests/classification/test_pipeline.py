@@ -7,6 +7,7 @@ import torch
 from transformers import pipeline
 
 from viclip import ViCLIPForVideoClassification, ViCLIPVideoProcessor
+from viclip.processing import VideoClip, read_video_clip
 from viclip_testing import ASSETS
 
 from .conftest import classifier_config
@@ -41,3 +42,31 @@ def test_pipeline_top_k_is_capped_at_the_number_of_labels(classifier_folder):
     result = classify(str(EXAMPLE_VIDEO), top_k=10)
     assert sorted(r["label"] for r in result) == ["down", "left", "right", "up"]
     assert sum(r["score"] for r in result) == pytest.approx(1.0, abs=1e-5)
+
+
+@pytest.mark.parametrize(
+    "clip",
+    [
+        {"path": str(EXAMPLE_VIDEO), "start_sec": 2.0, "end_sec": 5.0},
+        (str(EXAMPLE_VIDEO), 2.0, 5.0),
+        VideoClip(EXAMPLE_VIDEO, 2.0, 5.0),
+    ],
+    ids=["dict", "tuple", "VideoClip"],
+)
+def test_pipeline_reads_the_clip_times_in_every_spelling(classifier_folder, clip):
+    classify = pipeline("video-classification", model=str(classifier_folder))
+    model = ViCLIPForVideoClassification.from_pretrained(classifier_folder).eval()
+    processor = ViCLIPVideoProcessor.from_pretrained(classifier_folder)
+    frames, _ = read_video_clip(EXAMPLE_VIDEO, 2.0, 5.0, num_frames=8)
+    expected = model(**processor(frames, return_tensors="pt")).logits[0].softmax(-1)
+    result = classify(clip, top_k=4)
+    assert {r["label"]: r["score"] for r in result} == pytest.approx(
+        {model.config.id2label[i]: p for i, p in enumerate(expected.tolist())}, abs=1e-5
+    )
+
+
+def test_pipeline_rejects_a_clip_dict_with_an_unknown_key(classifier_folder):
+    # Regression: {"path", "start", "end"} was classified as the whole video, silently.
+    classify = pipeline("video-classification", model=str(classifier_folder))
+    with pytest.raises(ValueError, match=r"unknown key\(s\) \['end', 'start'\]"):
+        classify({"path": str(EXAMPLE_VIDEO), "start": 2.0, "end": 5.0})

@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from viclip.evaluation.embedding_cache import EmbeddingCache
-from viclip.evaluation.video_list import VideoItem, list_videos
+from viclip.evaluation.video_list import list_videos
+from viclip.processing import VideoClip
 
 
 class CountingEmbedder:
@@ -78,14 +79,14 @@ def test_other_model_fingerprint_invalidates_everything(video_dir, tmp_path):
 
 def test_clip_windows_are_separate_entries(video_dir, tmp_path):
     path = str(video_dir / "red.mp4")
-    items = [VideoItem(path), VideoItem(path, 0.0, 1.0), VideoItem(path, 0.0, 1.0)]
+    items = [VideoClip(path), VideoClip(path, 0.0, 1.0), VideoClip(path, 0.0, 1.0)]
     embed = CountingEmbedder()
     result = EmbeddingCache(tmp_path / "c.safetensors", "m").embed(items, embed)
     assert len(embed.calls) == 2 and result.embeddings.shape == (3, 2)
 
 
 def test_unreadable_video_is_skipped_or_raised(video_dir, broken_video, tmp_path):
-    items = [*list_videos(video_dir), VideoItem(str(broken_video))]
+    items = [*list_videos(video_dir), VideoClip(str(broken_video))]
     cache = EmbeddingCache(tmp_path / "c.safetensors", "m")
     with pytest.raises(RuntimeError, match=r"broken\.mp4"):
         cache.embed(items, CountingEmbedder(fail_on="broken.mp4"), batch_size=4)
@@ -97,7 +98,7 @@ def test_unreadable_video_is_skipped_or_raised(video_dir, broken_video, tmp_path
 def test_missing_file_is_reported_before_any_work(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"nope\.mp4"):
         EmbeddingCache(tmp_path / "c.safetensors", "m").embed(
-            [VideoItem(str(tmp_path / "nope.mp4"))], CountingEmbedder()
+            [VideoClip(str(tmp_path / "nope.mp4"))], CountingEmbedder()
         )
     assert not (tmp_path / "c.safetensors").exists()
 

@@ -5,8 +5,9 @@ from transformers import pipeline
 
 import viclip.evaluation.pipeline  # noqa: F401 - registers the task
 from viclip import VideoDecodeError, read_video_clip
-from viclip.evaluation import VideoTextEmbedder, VideoItem
+from viclip.evaluation import VideoTextEmbedder
 from viclip.evaluation.templates import ACTIONCLIP_TEMPLATES
+from viclip.processing import VideoClip
 
 LABELS = ["red", "green", "blue"]
 
@@ -28,7 +29,7 @@ def test_pipeline_scores_equal_template_averaged_cosine(pipe, encoder, video_dir
     assert out == sorted(out, key=lambda r: -r["score"])
     assert sum(r["score"] for r in out) == pytest.approx(1.0)
     # hand computation: mean over the 16 templates of cos(video, text)
-    video = encoder.encode_videos([VideoItem(path)])[0]
+    video = encoder.encode_videos([VideoClip(path)])[0]
     for result in out:
         texts = encoder.encode_text([t.format(result["label"]) for t in ACTIONCLIP_TEMPLATES])
         assert result["similarity"] == pytest.approx(float((texts @ video).mean()), abs=1e-5)
@@ -45,14 +46,31 @@ def test_pipeline_batched_equals_one_by_one(pipe, video_dir):
         assert [r["score"] for r in b] == pytest.approx([r["score"] for r in s], abs=1e-5)
 
 
-def test_pipeline_accepts_clip_times_and_frames(pipe, encoder, example_video):
-    clip = {"path": str(example_video), "start": 1.0, "end": 3.0}
-    by_path = pipe(clip, candidate_labels=LABELS, top_k=2)
-    assert len(by_path) == 2
-    frames, _ = read_video_clip(str(example_video), 1.0, 3.0, num_frames=8)
-    by_frames = pipe(frames, candidate_labels=LABELS, top_k=2)
-    assert [r["label"] for r in by_frames] == [r["label"] for r in by_path]
-    assert [r["score"] for r in by_frames] == pytest.approx([r["score"] for r in by_path], abs=1e-5)
+@pytest.mark.parametrize(
+    "spelling",
+    ["dict", "tuple", "VideoClip"],
+)
+def test_pipeline_reads_the_clip_times_in_every_spelling(pipe, example_video, spelling):
+    # Regression: the pipeline read only "start"/"end" and ignored "start_sec"/"end_sec" (the whole video
+    # was used, silently). One spelling everywhere: start_sec/end_sec.
+    path = str(example_video)
+    clip = {
+        "dict": {"path": path, "start_sec": 1.0, "end_sec": 3.0},
+        "tuple": (path, 1.0, 3.0),
+        "VideoClip": VideoClip(path, 1.0, 3.0),
+    }[spelling]
+    by_clip = pipe(clip, candidate_labels=LABELS)
+    frames, _ = read_video_clip(path, 1.0, 3.0, num_frames=8)
+    by_frames = pipe(frames, candidate_labels=LABELS)
+    assert [r["label"] for r in by_clip] == [r["label"] for r in by_frames]
+    assert [r["score"] for r in by_clip] == pytest.approx([r["score"] for r in by_frames], abs=1e-5)
+    whole = pipe(path, candidate_labels=LABELS)
+    assert [r["similarity"] for r in whole] != pytest.approx([r["similarity"] for r in by_clip], abs=1e-6)
+
+
+def test_pipeline_rejects_a_clip_dict_with_an_unknown_key(pipe, example_video):
+    with pytest.raises(ValueError, match=r"unknown key\(s\) \['end', 'start'\].*start_sec/end_sec"):
+        pipe({"path": str(example_video), "start": 1.0, "end": 3.0}, candidate_labels=LABELS)
 
 
 def test_pipeline_on_real_video_uses_the_whole_file(pipe, example_video):
@@ -77,7 +95,7 @@ def test_pipeline_on_converted_tiny_fixture(
     assert len(results) == 2 and all(len(r) == 3 for r in results)
     # the pipeline's similarity is the original model's: the fixture's own embeddings, template-averaged
     encoder = VideoTextEmbedder(converted_tiny_fixture, processor)
-    video = encoder.encode_videos([VideoItem(str(video_dir / "blue.mp4"))])[0]
+    video = encoder.encode_videos([VideoClip(str(video_dir / "blue.mp4"))])[0]
     texts = encoder.encode_text([t.format("blue") for t in ACTIONCLIP_TEMPLATES])
     blue = next(r for r in results[0] if r["label"] == "blue")
     assert blue["similarity"] == pytest.approx(float((texts @ video).mean()), abs=1e-5)

@@ -2,14 +2,17 @@ import json
 
 import pytest
 
-from viclip.evaluation.video_list import VideoItem, list_videos, read_captioned_videos, read_labelled_videos
+from viclip.evaluation.video_list import list_videos, read_captioned_videos, read_labelled_videos
+from viclip.processing import VideoClip
 
 
-def test_csv_labelled_list_with_relative_paths_and_optional_times(video_dir):
-    (video_dir / "list.csv").write_text("path,start,end,label\nred.mp4,,,red\nblue.mp4,0.5,1.5,blue\n")
+@pytest.mark.parametrize("columns", ["start_sec,end_sec", "start,end"])
+def test_csv_labelled_list_with_relative_paths_and_optional_times(video_dir, columns):
+    # start_sec/end_sec is the spelling; start/end is accepted as an alias in user files
+    (video_dir / "list.csv").write_text(f"path,{columns},label\nred.mp4,,,red\nblue.mp4,0.5,1.5,blue\n")
     rows = read_labelled_videos(video_dir / "list.csv")
-    assert rows[0].item == VideoItem(str(video_dir / "red.mp4")) and rows[0].label == "red"
-    assert (rows[1].item.start, rows[1].item.end) == (0.5, 1.5)
+    assert rows[0].item == VideoClip(str(video_dir / "red.mp4")) and rows[0].label == "red"
+    assert rows[1].item == VideoClip(str(video_dir / "blue.mp4"), 0.5, 1.5)
 
 
 def test_jsonl_captions_group_videos(video_dir, tmp_path):
@@ -31,8 +34,13 @@ def test_jsonl_captions_group_videos(video_dir, tmp_path):
         ("path,label\nmissing.mp4,x\n", FileNotFoundError, r"list.csv:2: video file .*missing.mp4"),
         ("path,label\nred.mp4,\n", ValueError, "list.csv:2: missing the 'label' column"),
         ("video_file,label\nred.mp4,x\n", ValueError, "missing the 'path' column"),
-        ("path,start,label\nred.mp4,soon,x\n", ValueError, "start='soon' is not a number"),
-        ("path,start,end,label\nred.mp4,2,1,x\n", ValueError, "end time 1.0 is not after start time 2.0"),
+        ("path,start,label\nred.mp4,soon,x\n", ValueError, "start_sec='soon' is not a number"),
+        ("path,start_sec,end_sec,label\nred.mp4,2,1,x\n", ValueError, "end_sec 1 is not after start_sec 2"),
+        (
+            "path,start,start_sec,label\nred.mp4,1,1,x\n",
+            ValueError,
+            "either 'start_sec' or 'start', not both",
+        ),
         ("path,label\n", ValueError, "has no rows"),
     ],
 )

@@ -1,5 +1,7 @@
 """ViCLIPVideoProcessor: inputs of every kind, the original eval/demo/train preprocessing, serialisation."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -9,6 +11,7 @@ from safetensors.torch import load_file
 from transformers import AutoVideoProcessor
 
 from viclip import ViCLIPVideoProcessor, read_video_clip
+from viclip.processing import VideoClip
 
 from .conftest import ASSETS, EXAMPLE_VIDEO, decode_index
 
@@ -136,6 +139,40 @@ def test_size_and_num_frames_survive_save_and_load(tmp_path):
         loaded(video, seed=0, return_tensors="pt")["pixel_values_videos"],
         processor(video, seed=0, return_tensors="pt")["pixel_values_videos"],
     )
+
+
+def shown_frames(pixel_values_videos: torch.Tensor) -> list[list[int]]:
+    return [[decode_index(f.permute(1, 2, 0).numpy()) for f in video] for video in pixel_values_videos]
+
+
+@pytest.mark.parametrize("spelling", ["dict", "tuple", "VideoClip"])
+def test_every_clip_spelling_reads_its_time_range(index_video, spelling):
+    clip = {
+        "dict": {"path": str(index_video), "start_sec": 1.0, "end_sec": 2.0},
+        "tuple": (str(index_video), 1.0, 2.0),
+        "VideoClip": VideoClip(index_video, 1.0, 2.0),
+    }[spelling]
+    processor = ViCLIPVideoProcessor(do_resize=False, do_normalize=False, do_rescale=False, num_frames=2)
+    out = processor(clip, sampling="demo", return_tensors="pt")
+    assert shown_frames(out["pixel_values_videos"]) == [[10, 15]]
+
+
+@pytest.mark.parametrize("keys", [("start", "end"), ("start_time", "end_time"), ("video", "start_sec")])
+def test_a_clip_dict_with_an_unknown_key_is_an_error_not_the_whole_video(index_video, keys):
+    # Regression: {"path", "start", "end"} was read as the whole video, silently.
+    clip = {"path": str(index_video), keys[0]: 1.0, keys[1]: 2.0}
+    with pytest.raises(ValueError, match=r"unknown key\(s\) .*spelled start_sec/end_sec"):
+        ViCLIPVideoProcessor()(clip)
+
+
+def test_float_frames_already_in_0_1_warn_as_transformers_does():
+    frames = random_video(8).astype(np.float32) / 255
+    with pytest.warns(UserWarning, match="trying to rescale already rescaled images"):
+        ViCLIPVideoProcessor()(frames, return_tensors="pt")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ViCLIPVideoProcessor()(frames, do_rescale=False, return_tensors="pt")  # told: no warning
+        ViCLIPVideoProcessor()(random_video(8).astype(np.float32), return_tensors="pt")  # 0-255 floats
 
 
 def test_bad_inputs_raise_clear_errors(index_video):

@@ -29,8 +29,8 @@ from torchvision.transforms import RandomResizedCrop
 
 from ..data.annotations import SkipReason
 from ..data.stats import SkipStats
-from ..evaluation.video_list import VIDEO_EXTENSIONS, read_labelled_videos
-from ..processing import ViCLIPVideoProcessor, VideoDecodeError, read_video_clip
+from ..evaluation.video_list import read_labelled_videos
+from ..processing import VIDEO_EXTENSIONS, ViCLIPVideoProcessor, VideoClip, VideoDecodeError, read_video_clip
 from .multiview import multiview_pixel_values
 
 logger = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def _rows_from_folder(root: Path, extensions: Sequence[str]) -> list[dict[str, A
     for class_dir in class_dirs:
         for path in sorted(class_dir.rglob("*")):
             if path.suffix.lower() in exts and not path.name.startswith("."):
-                rows.append({"path": str(path), "start": None, "end": None, "label": class_dir.name})
+                rows.append({"path": str(path), "start_sec": None, "end_sec": None, "label": class_dir.name})
     if not rows:
         raise ValueError(
             f"no video files ({', '.join(sorted(exts))}) under the class folders of {str(root)!r}"
@@ -74,7 +74,7 @@ def _rows_from_folder(root: Path, extensions: Sequence[str]) -> list[dict[str, A
 
 def _rows_from_list(path: Path) -> list[dict[str, Any]]:
     return [
-        {"path": v.item.path, "start": v.item.start, "end": v.item.end, "label": v.label}
+        {"path": v.item.path, "start_sec": v.item.start_sec, "end_sec": v.item.end_sec, "label": v.label}
         for v in read_labelled_videos(path, check_exists=False)
     ]
 
@@ -82,7 +82,7 @@ def _rows_from_list(path: Path) -> list[dict[str, Any]]:
 def _probe(row: dict[str, Any]) -> dict[str, Any]:
     """Demux the clip and decode one frame: catches missing, empty, truncated and non-video files."""
     try:
-        read_video_clip(row["path"], row["start"], row["end"], num_frames=1, num_threads=1)
+        read_video_clip(row["path"], row["start_sec"], row["end_sec"], num_frames=1, num_threads=1)
     except VideoDecodeError as error:
         return {"decode_error": str(error)}
     return {"decode_error": ""}
@@ -141,8 +141,8 @@ def load_video_classification_dataset(
     features = datasets.Features(
         {
             "path": datasets.Value("string"),
-            "start": datasets.Value("float64"),
-            "end": datasets.Value("float64"),
+            "start_sec": datasets.Value("float64"),
+            "end_sec": datasets.Value("float64"),
             "label": datasets.ClassLabel(names=names),
         }
     )
@@ -223,7 +223,7 @@ class VideoClassificationTransform:
             )
         if self.training and not self.flip:
             return self._train_crop_without_flip(path, start, end)
-        clip = {"path": path, "start_sec": start, "end_sec": end}
+        clip = VideoClip(path, start, end)
         return self.video_processor(
             clip,
             sampling="random" if self.training else "middle",
@@ -234,7 +234,7 @@ class VideoClassificationTransform:
 
     def example(self, row: dict[str, Any]) -> dict[str, Any]:
         try:
-            pixel_values = self.pixel_values(row["path"], row["start"], row["end"])
+            pixel_values = self.pixel_values(row["path"], row["start_sec"], row["end_sec"])
         except VideoDecodeError as error:
             self.stats.add(SkipReason.CORRUPT_VIDEO)
             logger.warning("skipped %s: corrupt_video: %s", row["path"], error)

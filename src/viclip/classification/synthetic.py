@@ -44,14 +44,14 @@ def _write_list(annotations: Path, video_dir: Path, out: Path) -> int:
             rows.append(
                 {
                     "path": os.path.relpath(video_dir / f"{row['YoutubeID']}.mp4", out.parent),
-                    "start": parse_timestamp(row["Start_timestamp"]),
-                    "end": parse_timestamp(row["End_timestamp"]),
+                    "start_sec": parse_timestamp(row["Start_timestamp"]),
+                    "end_sec": parse_timestamp(row["End_timestamp"]),
                     "label": _direction(row["Caption"]),
                 }
             )
     tmp = out.with_name(f".tmp-{out.name}")
     with open(tmp, "w", encoding="utf-8", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=["path", "start", "end", "label"])
+        writer = csv.DictWriter(f, fieldnames=["path", "start_sec", "end_sec", "label"])
         writer.writeheader()
         writer.writerows(rows)
     os.replace(tmp, out)

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .video_list import VideoItem
+from ..processing import VideoClip
 from .zero_shot import ZeroShotClassifier
 
 
@@ -20,7 +20,7 @@ class VideoTextEmbedder:
 
         encoder = VideoTextEmbedder.from_pretrained("path/to/viclip")
         classifier = encoder.classifier(["dancing", "cooking"])  # 16 ActionCLIP templates
-        print(classifier.predict(encoder.encode_videos([VideoItem("clip.mp4")])))
+        print(classifier.predict(encoder.encode_videos([VideoClip("clip.mp4", start_sec=2.0, end_sec=6.0)])))
     """
 
     def __init__(self, model, processor, sampling: str | None = None):
@@ -86,16 +86,16 @@ class VideoTextEmbedder:
             chunks.append(F.normalize(features.float(), dim=-1).cpu())
         return torch.cat(chunks)
 
-    def preprocess(self, videos: Sequence[VideoItem | np.ndarray | torch.Tensor]) -> torch.Tensor:
-        """Clips (:class:`VideoItem`) or frames ``(T, H, W, 3)`` -> ``pixel_values_videos`` ``(B, T, C, H, W)``.
+    def preprocess(
+        self, videos: Sequence[VideoClip | str | tuple | dict | np.ndarray | torch.Tensor]
+    ) -> torch.Tensor:
+        """Clips (a :class:`~viclip.processing.VideoClip` or any spelling :meth:`VideoClip.coerce` accepts) or
+        frames ``(T, H, W, 3)`` -> ``pixel_values_videos`` ``(B, T, C, H, W)``.
 
         Files are decoded by the video processor (only the frames it samples); decoding errors raise
         ``viclip.VideoDecodeError`` naming the file.
         """
-        inputs = [
-            {"path": v.path, "start_sec": v.start, "end_sec": v.end} if isinstance(v, VideoItem) else v
-            for v in videos
-        ]
+        inputs = [VideoClip.coerce(v) if VideoClip.is_clip_like(v) else v for v in videos]
         kwargs = {} if self.sampling is None else {"sampling": self.sampling}
         return self.processor.video_processor(videos=inputs, return_tensors="pt", **kwargs)[
             "pixel_values_videos"
@@ -108,7 +108,9 @@ class VideoTextEmbedder:
         features = self.model.get_video_features(pixel_values_videos=pixels).pooler_output
         return F.normalize(features.float(), dim=-1).cpu()
 
-    def encode_videos(self, videos: Sequence[VideoItem | np.ndarray | torch.Tensor]) -> torch.Tensor:
+    def encode_videos(
+        self, videos: Sequence[VideoClip | str | tuple | dict | np.ndarray | torch.Tensor]
+    ) -> torch.Tensor:
         """``(len(videos), dim)`` normalised embeddings of clips or decoded frames (one batch)."""
         if len(videos) == 0:
             raise ValueError("no videos to encode")

@@ -21,17 +21,17 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 from tqdm.auto import tqdm
 
-from .video_list import VideoItem
+from ..processing import VideoClip
 
 logger = logging.getLogger(__name__)
 
 CACHE_FORMAT = "viclip-embedding-cache/1"
 
-EmbedFn = Callable[[list[VideoItem]], torch.Tensor]
+EmbedFn = Callable[[list[VideoClip]], torch.Tensor]
 
 
-def _entry_id(item: VideoItem) -> tuple[str, float | None, float | None]:
-    return (os.path.abspath(item.path), item.start, item.end)
+def _entry_id(item: VideoClip) -> tuple[str, float | None, float | None]:
+    return (os.path.abspath(item.path), item.start_sec, item.end_sec)
 
 
 def _file_stamp(path: str) -> tuple[int, int]:
@@ -65,11 +65,11 @@ def model_fingerprint(model: torch.nn.Module, *extra: object) -> str:
 class CacheResult:
     """What :meth:`EmbeddingCache.embed` returns: embeddings in the order of ``items``."""
 
-    items: list[VideoItem]
+    items: list[VideoClip]
     embeddings: torch.Tensor  # (len(items), dim) float32
     num_computed: int = 0
     num_reused: int = 0
-    failed: list[tuple[VideoItem, str]] = field(default_factory=list)
+    failed: list[tuple[VideoClip, str]] = field(default_factory=list)
 
 
 class EmbeddingCache:
@@ -134,7 +134,7 @@ class EmbeddingCache:
 
     def embed(
         self,
-        items: Sequence[VideoItem],
+        items: Sequence[VideoClip],
         embed_fn: EmbedFn,
         batch_size: int = 8,
         skip_errors: bool = False,
@@ -172,7 +172,7 @@ class EmbeddingCache:
             valid = pruned
 
         todo = [item for item in dict.fromkeys(items) if _entry_id(item) not in valid]
-        failed: list[tuple[VideoItem, str]] = []
+        failed: list[tuple[VideoClip, str]] = []
         computed = 0
         bar = tqdm(total=len(todo), desc="embedding videos", unit="video", disable=not progress or not todo)
         try:

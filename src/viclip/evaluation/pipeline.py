@@ -6,7 +6,7 @@ Importing this module registers the task with ``transformers.pipelines.PIPELINE_
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -15,29 +15,19 @@ from transformers import Pipeline
 from transformers.pipelines import PIPELINE_REGISTRY
 
 from ..modeling import ViCLIPModel
+from ..processing import VideoClip
 from .embedder import VideoTextEmbedder
 from .templates import resolve_templates
-from .video_list import VideoItem
 from .zero_shot import ZeroShotClassifier
 
 TASK = "zero-shot-video-classification"
 
 
-def _as_video_input(video: Any) -> VideoItem | np.ndarray:
-    """A path, ``{"path"|"video": ..., "start": s, "end": e}``, a ``VideoItem``, or frames ``(T, H, W, 3)``."""
-    if isinstance(video, VideoItem):
-        return video
-    if isinstance(video, (str, os.PathLike)):
-        return VideoItem(os.fspath(video))
-    if isinstance(video, Mapping):
-        path = video.get("path", video.get("video"))
-        if path is None:
-            raise ValueError(
-                f"a video given as a dict needs a 'path' (or 'video') key, got keys {sorted(video)}"
-            )
-        if not isinstance(path, (str, os.PathLike)):
-            return _as_frames(path)
-        return VideoItem(os.fspath(path), video.get("start"), video.get("end"))
+def _as_video_input(video: Any) -> VideoClip | np.ndarray:
+    """A clip (path, ``(path, start_sec, end_sec)``, ``{"path", "start_sec", "end_sec"}`` dict or
+    :class:`VideoClip`; an unknown dict key is an error) or frames ``(T, H, W, 3)``."""
+    if VideoClip.is_clip_like(video):
+        return VideoClip.coerce(video)
     return _as_frames(video)
 
 
@@ -49,7 +39,8 @@ def _as_frames(frames: Any) -> np.ndarray:
     if not isinstance(frames, np.ndarray) or frames.ndim != 4 or frames.shape[-1] not in (1, 3):
         shape = getattr(frames, "shape", None)
         raise ValueError(
-            "a video must be a file path, a {'path', 'start', 'end'} dict, or frames as a (T, H, W, 3) array; "
+            "a video must be a file path, a (path, start_sec, end_sec) tuple, a {'path', 'start_sec', 'end_sec'} "
+            "dict, a VideoClip, or frames as a (T, H, W, 3) array; "
             f"got {type(frames).__name__}" + (f" of shape {tuple(shape)}" if shape is not None else "")
         )
     return frames
@@ -70,7 +61,8 @@ class ZeroShotVideoClassificationPipeline(Pipeline):
         >>> classifier("dog.mp4", candidate_labels=["playing fetch", "cooking"], templates="single")
         [{'score': 0.93, 'label': 'playing fetch'}, {'score': 0.07, 'label': 'cooking'}]
 
-    Inputs: a path, a dict ``{"path": ..., "start": seconds, "end": seconds}``, or decoded frames
+    Inputs: a path, a ``(path, start_sec, end_sec)`` tuple, a dict ``{"path": ..., "start_sec": seconds,
+    "end_sec": seconds}`` (any other key is an error), a :class:`~viclip.processing.VideoClip`, or decoded frames
     ``(T, H, W, 3)`` uint8 (``T`` = the model's ``num_frames``); a list of those is classified in
     batches of ``batch_size``.
     """
@@ -97,7 +89,8 @@ class ZeroShotVideoClassificationPipeline(Pipeline):
         """Classify ``videos`` (one or a list) against ``candidate_labels``.
 
         Args:
-            videos: a path, ``{"path", "start", "end"}`` dict, ``VideoItem``, frames array, or a list of them.
+            videos: a path, ``(path, start_sec, end_sec)``, ``{"path", "start_sec", "end_sec"}`` dict,
+                ``VideoClip``, frames array, or a list of them.
             candidate_labels: the labels (non-empty list of strings).
             templates: ``None``/``"actionclip"`` (the paper's 16), ``"single"`` (the bare label), a template
                 with ``{}``, or a list of them. ``hypothesis_template`` is accepted as a synonym.

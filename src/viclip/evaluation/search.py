@@ -8,14 +8,14 @@ from dataclasses import dataclass
 
 import torch
 
-from .embedding_cache import CacheResult, EmbeddingCache
+from ..processing import VideoClip
 from .embedder import VideoTextEmbedder
-from .video_list import VideoItem
+from .embedding_cache import CacheResult, EmbeddingCache
 
 
 def embed_videos(
     encoder: VideoTextEmbedder,
-    items: Sequence[VideoItem],
+    items: Sequence[VideoClip],
     cache_path: str | os.PathLike | None = None,
     batch_size: int = 8,
     skip_errors: bool = False,
@@ -31,7 +31,7 @@ def embed_videos(
 @dataclass
 class SearchHit:
     rank: int
-    item: VideoItem
+    item: VideoClip
     score: float  # cosine similarity
 
 
@@ -45,20 +45,20 @@ class VideoIndex:
             print(hit.rank, hit.score, hit.item.path)
     """
 
-    def __init__(self, encoder: VideoTextEmbedder, items: Sequence[VideoItem], embeddings: torch.Tensor):
+    def __init__(self, encoder: VideoTextEmbedder, items: Sequence[VideoClip], embeddings: torch.Tensor):
         if len(items) != len(embeddings):
             raise ValueError(f"{len(items)} videos but {len(embeddings)} embeddings")
         self.encoder = encoder
         self.items = list(items)
         self.embeddings = embeddings.float()
-        self.failed: list[tuple[VideoItem, str]] = []
+        self.failed: list[tuple[VideoClip, str]] = []
         self.cache_stats: dict[str, int] = {"computed": len(self.items), "reused": 0}
 
     @classmethod
     def build(
         cls,
         encoder: VideoTextEmbedder,
-        items: Sequence[VideoItem],
+        items: Sequence[VideoClip],
         cache_path: str | os.PathLike | None = None,
         batch_size: int = 8,
         skip_errors: bool = True,
@@ -92,12 +92,12 @@ class VideoIndex:
         queries = [queries] if isinstance(queries, str) else list(queries)
         return self._rank(self.encoder.encode_text(queries), top_k)
 
-    def search_video(self, queries: VideoItem | Sequence[VideoItem], top_k: int = 5) -> list[list[SearchHit]]:
+    def search_video(self, queries: VideoClip | Sequence[VideoClip], top_k: int = 5) -> list[list[SearchHit]]:
         """Most similar indexed videos for each query video (video-to-video)."""
-        queries = [queries] if isinstance(queries, VideoItem) else list(queries)
+        queries = [queries] if isinstance(queries, VideoClip) else list(queries)
         return self._rank(self.encoder.encode_videos(queries), top_k)
 
-    def rank_texts(self, texts: Sequence[str], video: VideoItem, top_k: int = 5) -> list[tuple[str, float]]:
+    def rank_texts(self, texts: Sequence[str], video: VideoClip, top_k: int = 5) -> list[tuple[str, float]]:
         """Video-to-text: the ``texts`` that best describe ``video``."""
         video_embed = self.encoder.encode_videos([video])
         scores = (video_embed @ self.encoder.encode_text(list(texts)).T)[0]

@@ -55,8 +55,8 @@ def evaluate_classification(
         predictions=[
             {
                 "path": v.item.path,
-                "start": v.item.start,
-                "end": v.item.end,
+                "start_sec": v.item.start_sec,
+                "end_sec": v.item.end_sec,
                 "label": v.label,
                 "predicted": class_names[p],
             }

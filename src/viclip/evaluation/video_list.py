@@ -1,4 +1,4 @@
-"""Video references and labelled video lists (CSV / JSONL) for classification and retrieval."""
+"""Labelled and captioned video lists (CSV / JSONL) for classification and retrieval: rows of VideoClips."""
 
 from __future__ import annotations
 
@@ -9,32 +9,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-VIDEO_EXTENSIONS: tuple[str, ...] = (".mp4", ".m4v", ".mkv", ".webm", ".avi", ".mov", ".mpg", ".mpeg", ".gif")
-
-
-@dataclass(frozen=True)
-class VideoItem:
-    """One clip: a file and an optional ``[start, end)`` window in seconds (``None`` = whole video)."""
-
-    path: str
-    start: float | None = None
-    end: float | None = None
-
-    def __post_init__(self):
-        if self.start is not None and self.start < 0:
-            raise ValueError(f"{self.path}: start time {self.start} is negative")
-        if self.start is not None and self.end is not None and self.end <= self.start:
-            raise ValueError(f"{self.path}: end time {self.end} is not after start time {self.start}")
-
-    def describe(self) -> str:
-        if self.start is None and self.end is None:
-            return self.path
-        return f"{self.path} [{self.start or 0:g}s-{'end' if self.end is None else f'{self.end:g}s'}]"
+from ..data.annotations import optional_float
+from ..processing import VIDEO_EXTENSIONS, VideoClip
 
 
 @dataclass(frozen=True)
 class LabelledVideo:
-    item: VideoItem
+    item: VideoClip
     label: str
 
 
@@ -42,33 +23,36 @@ class LabelledVideo:
 class CaptionedVideos:
     """A retrieval gallery: distinct videos, all captions, and the video index of every caption."""
 
-    videos: list[VideoItem]
+    videos: list[VideoClip]
     captions: list[str]
     caption_to_video: list[int]
 
 
 def list_videos(
     folder: str | os.PathLike, extensions: Sequence[str] = VIDEO_EXTENSIONS, recursive: bool = True
-) -> list[VideoItem]:
+) -> list[VideoClip]:
     """Every video file under ``folder`` (sorted), as whole-video items."""
     folder = Path(folder)
     if not folder.exists():
         raise FileNotFoundError(f"video folder {str(folder)!r} does not exist")
     if folder.is_file():
-        return [VideoItem(str(folder))]
+        return [VideoClip(str(folder))]
     pattern = "**/*" if recursive else "*"
     exts = {e.lower() for e in extensions}
     paths = sorted(p for p in folder.glob(pattern) if p.is_file() and p.suffix.lower() in exts)
     if not paths:
         raise FileNotFoundError(f"no video files ({', '.join(sorted(exts))}) found in {str(folder)!r}")
-    return [VideoItem(str(p)) for p in paths]
+    return [VideoClip(str(p)) for p in paths]
 
 
-def _optional_float(value, where: str, key: str) -> float | None:
-    if value is None or (isinstance(value, str) and value.strip() == ""):
-        return None
+def _seconds(row: dict, where: str, key: str) -> float | None:
+    """The ``start_sec``/``end_sec`` column of a row (``start``/``end`` accepted as aliases)."""
+    alias = key.removesuffix("_sec")
+    if row.get(key) not in (None, "") and row.get(alias) not in (None, ""):
+        raise ValueError(f"{where}: give either {key!r} or {alias!r}, not both")
+    value = row.get(key) if row.get(key) not in (None, "") else row.get(alias)
     try:
-        return float(value)
+        return optional_float(value)
     except (TypeError, ValueError):
         raise ValueError(f"{where}: {key}={value!r} is not a number of seconds") from None
 
@@ -98,7 +82,7 @@ def _read_rows(path: Path) -> Iterable[tuple[str, dict]]:
         raise ValueError(f"video list {str(path)!r}: unsupported format {suffix!r}; use .csv, .tsv or .jsonl")
 
 
-def _item_from_row(row: dict, where: str, root: Path, check_exists: bool) -> VideoItem:
+def _item_from_row(row: dict, where: str, root: Path, check_exists: bool) -> VideoClip:
     raw = row.get("path", row.get("video"))
     if raw is None or str(raw).strip() == "":
         raise ValueError(f"{where}: missing the 'path' column (the video file)")
@@ -107,17 +91,16 @@ def _item_from_row(row: dict, where: str, root: Path, check_exists: bool) -> Vid
         path = root / path
     if check_exists and not path.is_file():
         raise FileNotFoundError(f"{where}: video file {str(path)!r} does not exist")
-    start = _optional_float(row.get("start"), where, "start")
-    end = _optional_float(row.get("end"), where, "end")
     try:
-        return VideoItem(str(path), start, end)
+        return VideoClip(str(path), _seconds(row, where, "start_sec"), _seconds(row, where, "end_sec"))
     except ValueError as err:
         raise ValueError(f"{where}: {err}") from None
 
 
 def read_labelled_videos(path: str | os.PathLike, check_exists: bool = True) -> list[LabelledVideo]:
-    """Read ``path,start,end,label`` rows (CSV/TSV with a header, or JSONL). Relative paths are relative
-    to the list's folder; ``start``/``end`` (seconds) are optional."""
+    """Read ``path,start_sec,end_sec,label`` rows (CSV/TSV with a header, or JSONL). Relative paths are
+    relative to the list's folder; ``start_sec``/``end_sec`` (seconds, ``start``/``end`` accepted as
+    aliases) are optional."""
     path = Path(path)
     rows = []
     for where, row in _read_rows(path):
@@ -131,10 +114,10 @@ def read_labelled_videos(path: str | os.PathLike, check_exists: bool = True) -> 
 
 
 def read_captioned_videos(path: str | os.PathLike, check_exists: bool = True) -> CaptionedVideos:
-    """Read a retrieval list: rows ``path,start,end,caption``; a video may appear on several rows, and in
+    """Read a retrieval list: rows ``path,start_sec,end_sec,caption``; a video may appear on several rows, and in
     JSONL ``caption`` may also be a list of strings. Videos keep their first-appearance order."""
     path = Path(path)
-    index: dict[VideoItem, int] = {}
+    index: dict[VideoClip, int] = {}
     captions: list[str] = []
     caption_to_video: list[int] = []
     for where, row in _read_rows(path):
