@@ -20,7 +20,7 @@ from typing import Any
 import torch
 
 from ...processing import VideoClip, clean_caption
-from ..templates import ACTIONCLIP_TEMPLATES, resolve_templates
+from ..templates import resolve_templates
 from ..zero_shot import ZeroShotClassifier, topk_accuracy
 from .embedders import describe_protocol, model_identity
 from .embedding import embed_clips
@@ -150,7 +150,7 @@ def evaluate_kinetics(
     Videos that cannot be found or decoded are counted and listed; the metrics are over the rest, and
     ``data.evaluated_fraction`` says how much of the split that is.
     """
-    templates = resolve_templates(templates if templates is not None else ACTIONCLIP_TEMPLATES)
+    templates = resolve_templates(templates)
     class_index = {normalise_name(name): i for i, name in enumerate(class_names)}
     unknown = sorted({row.label for row in rows if normalise_name(row.label) not in class_index})
     if unknown:
