@@ -177,3 +177,58 @@ def _write_parquet(path: Path, rows: list[dict]) -> Path:
             columns[key] = pa.array(values, pa.float64())
     pq.write_table(pa.table(columns), path)
     return path
+
+
+# Prepared shards (tests/data/test_prepare*.py, test_prepared*.py): one local Ray instance for the session.
+PREPARE_OPTIONS = {"num_frames": 4, "rows_per_shard": 2, "short_side": 48, "progress": False}
+
+
+@pytest.fixture(scope="session")
+def ray_local():
+    ray = pytest.importorskip("ray")
+    started = not ray.is_initialized()
+    if started:
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="WARNING")
+    yield ray
+    if started:
+        ray.shutdown()
+
+
+@dataclass
+class PreparedSet:
+    folder: Path
+    source: BrokenSet
+    annotations: Path
+    reasons: dict[str, int]
+    """Expected skip counts by reason, with min_umt_score=0.1 (the NaN score) and the non-UTF-8 caption."""
+    options: dict
+    """The prepare_internvid options it was made with (filters aside)."""
+
+
+@pytest.fixture(scope="session")
+def prepared(tmp_path_factory, broken, ray_local) -> PreparedSet:
+    """The broken set plus a NaN score and a non-UTF-8 caption, prepared with PREPARE_OPTIONS."""
+    from viclip.data import AnnotationFilter, prepare_internvid
+
+    root = tmp_path_factory.mktemp("prepared")
+    annotations = root / "annotations.jsonl"
+    nan_row = json.dumps(_row("LHD8nQo5vQ0", "00:00:00.100", "00:00:01.000")).replace("0.4", "NaN")
+    bad_caption = json.dumps(_row("LHD8nQo5vQ0", "00:00:00.100", "00:00:01.000", caption="CAPTION"))
+    annotations.write_bytes(
+        broken.annotations.read_bytes()
+        + nan_row.encode()
+        + b"\n"
+        + bad_caption.encode().replace(b"CAPTION", b"bad \xff\xfe bytes")
+        + b"\n"
+    )
+    prepare_internvid(
+        root / "out",
+        video_root=broken.video_root,
+        data_files=annotations,
+        filters=AnnotationFilter(min_umt_score=0.1),
+        **PREPARE_OPTIONS,
+    )
+    reasons = dict(broken.reasons)
+    for reason in ("low_umt_score", "unreadable_row"):  # a stray byte makes its JSON line unreadable
+        reasons[reason] = reasons.get(reason, 0) + 1
+    return PreparedSet(root / "out", broken, annotations, reasons, PREPARE_OPTIONS)

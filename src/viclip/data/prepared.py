@@ -7,7 +7,8 @@ stored frame layout, see :mod:`.prepared_format`) and runs the same video proces
 ``load_internvid``: the training augmentation and the evaluation transform are the same code.
 
 Streaming splits by shard file: ``DataLoader`` workers and ``split_dataset_by_node`` ranks read disjoint files
-(make the number of shards a multiple of ``world_size * num_workers``). Shuffling is resumable exactly: the file
+when the number of shard files is a multiple of ``world_size`` (else ``datasets`` falls back to keeping every
+``world_size``-th example, correct but each rank then decodes every clip). Shuffling is resumable exactly: the file
 order is a seeded permutation, and consecutive blocks of ``shuffle_buffer_size`` rows are permuted with a seed
 drawn from their content, so ``state_dict()`` / ``load_state_dict()`` replays the same order.
 """
@@ -218,7 +219,7 @@ def push_prepared(
     private: bool | None = None,
     allow_incomplete: bool = False,
 ) -> str:
-    """Upload a prepared folder to a Hub dataset repo (resumable, many commits); returns the repo URL.
+    """Upload a prepared folder to a Hub dataset repo; returns the repo URL.
 
     The card's YAML points ``datasets`` at the shards, so ``load_prepared(repo_id)`` streams them.
     """
@@ -232,7 +233,7 @@ def push_prepared(
         )
     api = HfApi(token=token)
     url = api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
-    api.upload_large_folder(
+    api.upload_folder(
         repo_id=repo_id,
         folder_path=os.fspath(folder),
         repo_type="dataset",
