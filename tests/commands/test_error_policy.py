@@ -18,6 +18,8 @@ MISSING_INPUT: dict[tuple[str, ...], list[str]] = {
     ("train",): ["--config", "{missing}"],
     ("finetune-classifier",): ["--train", "{missing}", "--output-dir", "{tmp}/out"],
     ("classify",): ["{missing}", "--model", "{tmp}/model", "--labels", "a,b"],
+    ("embed",): ["--inputs", "{missing}", "--model", "{tmp}/model", "--output-dir", "{tmp}/out"],
+    ("index",): ["--embeddings", "{missing}", "--output-dir", "{tmp}/out"],
     ("search",): ["{missing}", "--model", "{tmp}/model", "--text", "a dog"],
     ("evaluate", "classification"): ["{missing}", "--model", "{tmp}/model"],
     ("evaluate", "retrieval"): ["{missing}", "--model", "{tmp}/model"],

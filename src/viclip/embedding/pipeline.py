@@ -22,6 +22,7 @@ import numpy as np
 
 from ..processing import ClipRangeWarning, VideoClip
 from .inputs import expand_windows, probe_duration, resolve_inputs
+from .optimize import optimize_for_inference
 from .store import EmbeddingStore, Failure, clip_key
 
 logger = logging.getLogger(__name__)
@@ -96,7 +97,12 @@ class VideoEmbeddingWorker:
     """Runs the model on decoded batches (a Ray actor, or called in-process)."""
 
     def __init__(
-        self, spec: ModelSpec, dtype: str, device: str | None = None, num_threads: int | None = None
+        self,
+        spec: ModelSpec,
+        dtype: str,
+        device: str | None = None,
+        num_threads: int | None = None,
+        optimize: str | None = None,
     ):
         import torch
 
@@ -110,7 +116,7 @@ class VideoEmbeddingWorker:
         else:
             model = ViCLIPModel.from_pretrained(spec.folder, dtype=torch_dtype)
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        self.model = model.to(device=self.device, dtype=torch_dtype).eval()
+        self.model = optimize_for_inference(model.to(device=self.device, dtype=torch_dtype).eval(), optimize)
         self.dtype = torch_dtype
         self.dim = int(model.config.projection_dim)
 
@@ -279,6 +285,7 @@ def embed_videos(
     dtype: str = "float32",
     device: str | None = None,
     batch_size: int = 8,
+    optimize: str | None = None,
     rows_per_part: int = 1024,
     flush_seconds: float = 60.0,
     progress: bool = True,
@@ -300,6 +307,7 @@ def embed_videos(
         num_gpus: model actors, one per GPU; ``0`` runs ``num_cpu_actors`` CPU actors of ``cpus_per_actor``.
         dtype: the model's compute dtype (``float32``, ``bfloat16``/``bf16``, ``float16``); embeddings are
             stored as float32.
+        optimize: ``"compile"`` runs the video tower through ``torch.compile`` (see :mod:`.optimize`).
         rows_per_part / flush_seconds: a part file is written every ``rows_per_part`` rows or ``flush_seconds``,
             whichever comes first (what a kill can lose).
 
@@ -348,7 +356,7 @@ def embed_videos(
     todo = [c for c in clips if clip_key(c.path, c.start_sec, c.end_sec) not in stored]
     num_reused = len(clips) - len(todo)
 
-    worker_args = (spec, dtype, device, None if num_gpus else cpus_per_actor)
+    worker_args = (spec, dtype, device, None if num_gpus else cpus_per_actor, optimize)
     if not todo:
         batches: Iterator[dict[str, np.ndarray]] = iter(())
     elif use_ray:

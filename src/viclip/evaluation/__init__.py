@@ -29,9 +29,9 @@ _EXPORTS = {
     "plot_similarity_heatmap": "plots",
     "dual_softmax": "retrieval_metrics",
     "retrieval_metrics": "retrieval_metrics",
-    "SearchHit": "search",
-    "VideoIndex": "search",
+    "FolderIndex": "search",
     "embed_videos": "search",
+    "index_folder": "search",
     "evaluate_classification": "tasks",
     "evaluate_retrieval": "tasks",
     "ACTIONCLIP_TEMPLATES": "templates",
@@ -60,7 +60,7 @@ if TYPE_CHECKING:
     from .pipeline import ZeroShotVideoClassificationPipeline
     from .plots import plot_confusion_matrix, plot_similarity_heatmap
     from .retrieval_metrics import dual_softmax, retrieval_metrics
-    from .search import SearchHit, VideoIndex, embed_videos
+    from .search import FolderIndex, embed_videos, index_folder
     from .tasks import evaluate_classification, evaluate_retrieval
     from .templates import ACTIONCLIP_TEMPLATES, expand_templates, resolve_templates
     from .video_list import (

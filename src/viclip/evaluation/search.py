@@ -1,16 +1,28 @@
-"""Text-video retrieval over a set of videos: embed them once (cached), then query by text or by video."""
+"""Search a folder of videos: a thin layer on :func:`viclip.embedding.embed_videos` + :class:`VectorIndex`.
+
+The folder's embeddings live in an embedding dataset (``FOLDER/.viclip-embeddings/`` by default), reused across runs
+and updated when files are added or change; the index over them is exact and built in memory per query run.
+(``embed_videos`` below is the safetensors-cached embedding of the evaluation tasks.)
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
+import pyarrow as pa
 
 from ..processing import VideoClip
 from .embedder import VideoTextEmbedder
 from .embedding_cache import CacheResult, EmbeddingCache
+
+if TYPE_CHECKING:
+    from ..embedding import EmbedResult, Failure, VectorIndex
 
 
 def embed_videos(
@@ -28,78 +40,81 @@ def embed_videos(
     )
 
 
+DEFAULT_CACHE_NAME = ".viclip-embeddings"
+
+
 @dataclass
-class SearchHit:
-    rank: int
-    item: VideoClip
-    score: float  # cosine similarity
+class FolderIndex:
+    """The searchable folder: the index over its readable videos and what embedding them did."""
+
+    index: VectorIndex
+    result: EmbedResult
+
+    @property
+    def failed(self) -> list[Failure]:
+        return self.result.failures
 
 
-class VideoIndex:
-    """Embedded videos that can be searched by text or by example video.
+def index_folder(
+    embedder: VideoTextEmbedder,
+    folder: str | os.PathLike,
+    cache_dir: str | os.PathLike | None = None,
+    *,
+    use_cache: bool = True,
+    batch_size: int = 8,
+    progress: bool = True,
+) -> FolderIndex:
+    """Embed the videos under ``folder`` (only those not embedded yet, or changed) and index them exactly.
 
-    Example::
-
-        index = VideoIndex.build(encoder, list_videos("clips/"), cache_path="clips.emb.safetensors")
-        for hit in index.search_text("a dog catching a frisbee", top_k=3)[0]:
-            print(hit.rank, hit.score, hit.item.path)
+    ``cache_dir`` defaults to ``FOLDER/.viclip-embeddings``; embeddings of another model or preprocessing there
+    are discarded. ``use_cache=False`` embeds everything in a temporary folder that is then deleted.
     """
+    from ..embedding import EmbeddingMismatchError, VectorIndex, embed_videos, load_embeddings
+    from ..embedding.inputs import resolve_inputs
+    from ..embedding.store import clip_key, embedding_matrix
 
-    def __init__(self, encoder: VideoTextEmbedder, items: Sequence[VideoClip], embeddings: torch.Tensor):
-        if len(items) != len(embeddings):
-            raise ValueError(f"{len(items)} videos but {len(embeddings)} embeddings")
-        self.encoder = encoder
-        self.items = list(items)
-        self.embeddings = embeddings.float()
-        self.failed: list[tuple[VideoClip, str]] = []
-        self.cache_stats: dict[str, int] = {"computed": len(self.items), "reused": 0}
+    folder = Path(folder)
+    clips, _ = resolve_inputs(folder)
+    temporary = None if use_cache else tempfile.mkdtemp(prefix="viclip-search-")
+    if temporary is not None:
+        cache_dir = Path(temporary) / "embeddings"
+    elif cache_dir is None:
+        cache_dir = (folder if folder.is_dir() else folder.parent) / DEFAULT_CACHE_NAME
+    processor = _processor_with_sampling(embedder)
+    model_dtype = str(embedder.dtype).removeprefix("torch.")
+    run = dict(
+        processor=processor,
+        runner="local",
+        dtype=model_dtype,
+        device=str(embedder.device),
+        batch_size=batch_size,
+        progress=progress,
+    )
+    try:
+        try:
+            result = embed_videos(clips, embedder.model, cache_dir, **run)
+        except EmbeddingMismatchError:  # another model's embeddings: a cache is always rebuilt
+            shutil.rmtree(cache_dir)
+            result = embed_videos(clips, embedder.model, cache_dir, **run)
+        table, info = load_embeddings(cache_dir)
+    finally:
+        if temporary is not None:
+            shutil.rmtree(temporary, ignore_errors=True)
+    wanted = {clip_key(c.path, c.start_sec, c.end_sec) for c in clips}
+    columns = table.select(["path", "start_sec", "end_sec"]).to_pydict()
+    keep = [
+        clip_key(*row) in wanted for row in zip(columns["path"], columns["start_sec"], columns["end_sec"])
+    ]
+    table = table.filter(pa.array(keep, type=pa.bool_()))
+    if table.num_rows == 0:
+        reasons = "; ".join(f"{f.path}: {f.error}" for f in result.failures[:3])
+        raise ValueError(f"none of the videos under {folder} could be read: {reasons}")
+    index = VectorIndex.build(embedding_matrix(table), table, kind="exact", info={"model": info["model"]})
+    return FolderIndex(index, result)
 
-    @classmethod
-    def build(
-        cls,
-        encoder: VideoTextEmbedder,
-        items: Sequence[VideoClip],
-        cache_path: str | os.PathLike | None = None,
-        batch_size: int = 8,
-        skip_errors: bool = True,
-        progress: bool = True,
-    ) -> VideoIndex:
-        """Embed ``items`` (reusing the cache); unreadable videos are skipped (``index.failed``) when
-        ``skip_errors``."""
-        result = embed_videos(encoder, items, cache_path, batch_size, skip_errors, progress)
-        if not result.items:
-            raise ValueError(
-                "none of the videos could be read: " + "; ".join(msg for _, msg in result.failed[:3])
-            )
-        index = cls(encoder, result.items, result.embeddings)
-        index.failed = result.failed
-        index.cache_stats = {"computed": result.num_computed, "reused": result.num_reused}
-        return index
 
-    def _rank(self, queries: torch.Tensor, top_k: int) -> list[list[SearchHit]]:
-        similarity = queries @ self.embeddings.T
-        values, indices = similarity.topk(min(top_k, len(self.items)), dim=-1)
-        return [
-            [
-                SearchHit(rank + 1, self.items[i], float(v))
-                for rank, (v, i) in enumerate(zip(row_v.tolist(), row_i.tolist()))
-            ]
-            for row_v, row_i in zip(values, indices)
-        ]
-
-    def search_text(self, queries: str | Sequence[str], top_k: int = 5) -> list[list[SearchHit]]:
-        """Best videos for each text query (text-to-video)."""
-        queries = [queries] if isinstance(queries, str) else list(queries)
-        return self._rank(self.encoder.encode_text(queries), top_k)
-
-    def search_video(self, queries: VideoClip | Sequence[VideoClip], top_k: int = 5) -> list[list[SearchHit]]:
-        """Most similar indexed videos for each query video (video-to-video)."""
-        queries = [queries] if isinstance(queries, VideoClip) else list(queries)
-        return self._rank(self.encoder.encode_videos(queries), top_k)
-
-    def rank_texts(self, texts: Sequence[str], video: VideoClip, top_k: int = 5) -> list[tuple[str, float]]:
-        """Video-to-text: the ``texts`` that best describe ``video``."""
-        video_embed = self.encoder.encode_videos([video])
-        scores = (video_embed @ self.encoder.encode_text(list(texts)).T)[0]
-        values, indices = scores.topk(min(top_k, len(texts)))
-        return [(texts[i], float(v)) for v, i in zip(values.tolist(), indices.tolist())]
+def _processor_with_sampling(embedder: VideoTextEmbedder):
+    video_processor = embedder.processor.video_processor
+    if embedder.sampling is None or embedder.sampling == video_processor.sampling:
+        return video_processor
+    return type(video_processor).from_dict({**video_processor.to_dict(), "sampling": embedder.sampling})

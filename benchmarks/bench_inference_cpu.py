@@ -1,0 +1,176 @@
+"""CPU inference of ViCLIP video embeddings: the package's variants against the original code's bf16 autocast.
+
+Same random weights in every variant (the original's vision tower gets them through
+``viclip.to_original_state_dict``), batch 1, 8x224 frames. The variants run interleaved, round after round, so a
+shared machine's load hits them alike; the table gives the median seconds per video, the ratio to the original's
+bf16 autocast and the cosine of each embedding to the package's float32 result.
+
+    python benchmarks/bench_inference_cpu.py --original ../shared/reference/original-viclip       # L/14, 2 threads
+    python benchmarks/bench_inference_cpu.py --original DIR --size b16 --rounds 5 --variants bf16 bf16-compile
+
+The original code needs ``einops`` and ``timm`` (``pip install einops timm``; ``--extra-path DIR`` adds a folder
+where they are installed). Variants:
+
+- ``original-autocast``: the original VisionTransformer, float32 weights, ``torch.autocast("cpu", bfloat16)``.
+- ``fp32``: the package, float32 weights (the accuracy reference).
+- ``bf16``: the package, bfloat16 weights, sdpa (``VideoTextEmbedder(..., dtype=torch.bfloat16)``).
+- ``bf16-compile``: the same through ``torch.compile`` (``optimize="compile"``).
+- ``int8-dynamic``: float32 model with ``torch.ao.quantization.quantize_dynamic`` int8 Linear layers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import platform
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from viclip import ViCLIPConfig, ViCLIPModel, to_original_state_dict
+from viclip.embedding.optimize import optimize_for_inference
+
+PRESETS = {"l14": "viclip-l14", "b16": "viclip-b16"}
+VARIANTS = ("original-autocast", "fp32", "bf16", "bf16-compile", "int8-dynamic")
+
+
+def load_original_vision(original_dir: Path, model: ViCLIPModel, size: str) -> torch.nn.Module:
+    """The original code's vision tower (``viclip_vision.py``, loaded by path), holding ``model``'s weights."""
+    path = original_dir / "viclip" / "viclip_vision.py"
+    if not path.is_file():
+        raise SystemExit(f"--original {original_dir}: no viclip/viclip_vision.py there")
+    spec = importlib.util.spec_from_file_location("original_viclip_vision", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # timm's register_model looks the module up
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter(
+                "ignore", FutureWarning
+            )  # timm's deprecated import paths, used by the original
+            spec.loader.exec_module(module)
+    except ImportError as error:
+        raise SystemExit(
+            f"the original code needs einops and timm ({error}); pip install einops timm"
+        ) from None
+    build = module.clip_joint_l14 if size == "l14" else module.clip_joint_b16
+    # As the original ViCLIP builds it for inference (drop path is off in eval mode).
+    vision = build(
+        pretrained=False, input_resolution=224, kernel_size=1, center=True, num_frames=8, drop_path=0.1
+    )
+    state = to_original_state_dict(model.state_dict(), model.config)
+    vision.load_state_dict(
+        {k[len("vision_encoder.") :]: v for k, v in state.items() if k.startswith("vision_encoder.")}
+    )
+    return vision.eval()
+
+
+def build_variants(names, model: ViCLIPModel, original_dir: Path | None, size: str) -> dict:
+    """name -> a function pixels (B, T, C, H, W) float32 -> features."""
+    runners = {}
+    for name in names:
+        if name == "original-autocast":
+            if original_dir is None:
+                raise SystemExit(
+                    "the original-autocast variant needs --original DIR (the original code's folder)"
+                )
+            vision = load_original_vision(original_dir, model, size)
+
+            def run(x, vision=vision):
+                with torch.autocast("cpu", dtype=torch.bfloat16):
+                    return vision(x.permute(0, 2, 1, 3, 4).contiguous())
+
+        elif name == "fp32":
+
+            def run(x, m=model):
+                return m.get_video_features(pixel_values_videos=x).pooler_output
+
+        elif name in ("bf16", "bf16-compile"):
+            bf16 = ViCLIPModel(model.config).eval()
+            bf16.load_state_dict(model.state_dict())
+            bf16 = bf16.to(torch.bfloat16)
+            if name == "bf16-compile":
+                bf16 = optimize_for_inference(bf16, "compile")
+
+            def run(x, m=bf16):
+                return m.get_video_features(pixel_values_videos=x.to(torch.bfloat16)).pooler_output
+
+        elif name == "int8-dynamic":
+            fp32 = ViCLIPModel(model.config).eval()
+            fp32.load_state_dict(model.state_dict())
+            quantized = torch.ao.quantization.quantize_dynamic(fp32, {torch.nn.Linear}, dtype=torch.qint8)
+
+            def run(x, m=quantized):
+                return m.get_video_features(pixel_values_videos=x).pooler_output
+
+        else:
+            raise SystemExit(f"unknown variant {name!r}; choose from {VARIANTS}")
+        runners[name] = run
+    return runners
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--original", type=Path, default=None, help="the original ViCLIP code's folder")
+    parser.add_argument("--extra-path", type=Path, default=None, help="a folder to import einops/timm from")
+    parser.add_argument("--size", choices=list(PRESETS), default="l14")
+    parser.add_argument(
+        "--variants", nargs="+", default=["original-autocast", "bf16", "bf16-compile", "int8-dynamic"]
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="timed rounds (each runs every variant once)")
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default: 2)")
+    args = parser.parse_args(argv)
+    if args.extra_path:
+        sys.path.insert(0, str(args.extra_path))
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    model = ViCLIPModel(ViCLIPConfig.from_preset(PRESETS[args.size])).eval()
+    # Random weights leave the temporal table at zero; give it values so that the frames matter.
+    with torch.no_grad():
+        next(p for n, p in model.named_parameters() if n.endswith("temporal_embedding")).normal_(std=0.02)
+    pixels = torch.randn(1, 8, 3, 224, 224, generator=torch.Generator().manual_seed(1))
+    print(
+        f"ViCLIP {args.size}, batch 1, 8x224, {platform.processor() or 'CPU'}, {args.threads} threads, "
+        f"torch {torch.__version__}, {args.rounds} rounds",
+        flush=True,
+    )
+
+    runners = build_variants(args.variants, model, args.original, args.size)
+    with torch.inference_mode():
+        reference = F.normalize(
+            model.get_video_features(pixel_values_videos=pixels).pooler_output.float(), dim=-1
+        )
+        cosine, times = {}, {name: [] for name in runners}
+        for name, run in runners.items():  # warm-up (and compilation), not timed
+            start = time.perf_counter()
+            cosine[name] = float((F.normalize(run(pixels).float(), dim=-1) * reference).sum())
+            print(
+                f"  warm-up {name}: {time.perf_counter() - start:.1f} s, cosine to fp32 {cosine[name]:.6f}",
+                flush=True,
+            )
+        for round_index in range(args.rounds):
+            for name, run in runners.items():
+                start = time.perf_counter()
+                run(pixels)
+                times[name].append(time.perf_counter() - start)
+            print(
+                f"  round {round_index + 1}: " + ", ".join(f"{n} {t[-1]:.2f} s" for n, t in times.items()),
+                flush=True,
+            )
+
+    baseline = "original-autocast" if "original-autocast" in times else next(iter(times))
+    base = statistics.median(times[baseline])
+    print(f"\n| variant | s/video (median) | speed-up over {baseline} | cosine to fp32 |")
+    print("|---|---|---|---|")
+    for name, values in times.items():
+        median = statistics.median(values)
+        print(f"| {name} | {median:.2f} | {base / median:.2f}x | {cosine[name]:.5f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
