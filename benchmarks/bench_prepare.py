@@ -66,7 +66,8 @@ def main() -> None:
         ray.init(
             num_cpus=args.num_cpus, include_dashboard=False, log_to_driver=False, logging_level="WARNING"
         )
-        common = {"video_root": video_root, "data_files": annotations, "progress": False, "rows_per_shard": 2}
+        common = {"video_root": video_root, "data_files": annotations, "progress": False}
+        common["rows_per_shard"] = max(1, -(-args.clips // (2 * args.num_cpus)))  # two shards per core
         prepare_internvid(
             work / "warm-up", max_rows=2 * args.num_cpus, **common
         )  # start and import the workers
