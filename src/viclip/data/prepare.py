@@ -116,12 +116,23 @@ def _remove_stale_temp_files(output_dir: Path) -> None:
             temp.unlink(missing_ok=True)
 
 
+def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
 def _check_config(output_dir: Path, config: dict[str, Any]) -> None:
     path = output_dir / CONFIG_FILE
     if path.is_file():
         saved = json.loads(path.read_text())
         if saved != config:
-            changed = sorted(k for k in config.keys() | saved.keys() if config.get(k) != saved.get(k))
+            ours, theirs = _flatten(config), _flatten(saved)
+            changed = sorted(k for k in ours.keys() | theirs.keys() if ours.get(k) != theirs.get(k))
             raise ValueError(
                 f"{output_dir} was prepared with other settings ({', '.join(changed)} differ); "
                 "rerun with the same arguments to resume, or use a new output folder"
