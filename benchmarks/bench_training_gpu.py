@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 from viclip import ViCLIPConfig, ViCLIPModel
-from viclip.training import ContrastiveTrainingModule, build_optimizer, contrastive_loss
+from viclip.training import ContrastiveTrainingModule, build_optimizer, gathered_contrastive_loss
 from viclip.training.config import TrainingConfig
 from viclip.training.train import prepare_model_for_training
 
@@ -63,7 +63,7 @@ def measure(model, batch_size: int, steps: int, warmup: int, device: torch.devic
 
     def step():
         with autocast:
-            loss, _ = contrastive_loss(*module(**batch))
+            loss, _ = gathered_contrastive_loss(*module(**batch))
         loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)

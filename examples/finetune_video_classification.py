@@ -2,7 +2,7 @@
 
 The label of a clip is the direction a shape moves in (left, right, up, down), so a single frame
 cannot tell it: the classifier has to use time. The script writes the videos and the
-``path,start,end,label`` lists, runs ``viclip finetune-classifier`` (Trainer, layer-wise lr decay,
+``path,start_sec,end_sec,label`` lists, runs ``viclip finetune-classifier`` (Trainer, layer-wise lr decay,
 label smoothing, drop-path, multi-view testing), then classifies a held-out clip with the
 ``video-classification`` pipeline.
 
@@ -22,7 +22,7 @@ from pathlib import Path
 from transformers import pipeline
 
 from viclip.classification import write_synthetic_action_dataset
-from viclip.classification.finetune import main as finetune_main
+from viclip.commands import main as viclip_main
 
 
 def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     ]  # fmt: skip
     if args.model:
         finetune_args += ["--model", args.model]
-    code = finetune_main(finetune_args + extra)
+    code = viclip_main(["finetune-classifier", *finetune_args, *extra])
     if code:
         return code
 
@@ -63,8 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         row = next(csv.DictReader(f))
     video = {
         "path": str(lists.eval.parent / row["path"]),
-        "start_sec": float(row["start"]),
-        "end_sec": float(row["end"]),
+        "start_sec": float(row["start_sec"]),
+        "end_sec": float(row["end_sec"]),
     }
     classify = pipeline("video-classification", model=str(out / "model"))
     print(f"held-out clip moving {row['label']!r}: {classify(video, top_k=2)}")

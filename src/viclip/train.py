@@ -1,9 +1,9 @@
-"""``python -m viclip.train`` / ``accelerate launch -m viclip.train``: the same as `viclip train`
-(:mod:`viclip.training.train`)."""
+"""``python -m viclip.train`` / ``accelerate launch -m viclip.train`` / ``torchrun -m viclip.train``: the same as
+``viclip train``."""
 
 import sys
 
-from .training.train import main
+from .commands import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(["train", *sys.argv[1:]]))

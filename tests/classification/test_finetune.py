@@ -10,37 +10,21 @@ import torch
 from transformers import EvalPrediction, pipeline
 
 from viclip import ViCLIPForVideoClassification
-from viclip.classification.finetune import (
-    build_model,
-    layer_decay_param_groups,
-    layer_id,
-    main,
-    mixed_precision_flags,
-    topk_metrics,
-)
+from viclip.classification.finetune import LayerDecayTrainer, build_model, load_processor, topk_metrics
+from viclip.commands import main
+from viclip.training import param_groups
 
 from .conftest import LABELS, classifier_config
 
 
-def test_layer_ids_run_from_embeddings_to_head():
-    assert layer_id("vision_model.embeddings.patch_embedding.weight", 2) == 0
-    assert layer_id("vision_model.pre_layernorm.weight", 2) == 0
-    assert layer_id("vision_model.encoder.layers.0.mlp.fc1.weight", 2) == 1
-    assert layer_id("vision_model.encoder.layers.1.self_attn.q_proj.bias", 2) == 2
-    assert layer_id("vision_model.post_layernorm.weight", 2) == 3
-    assert layer_id("classifier.weight", 2) == 3
-
-
-def test_layer_decay_groups_scale_lr_by_depth_and_skip_decay_on_norms_and_biases():
+def test_classifier_groups_use_the_shared_policy_with_layer_decay():
     model = ViCLIPForVideoClassification(classifier_config())
-    groups = layer_decay_param_groups(model, learning_rate=1.0, weight_decay=0.05, layer_decay=0.5)
+    groups = param_groups(model, weight_decay=0.05, learning_rate=1.0, layer_decay=0.5)
     lr_of = {id(p): (g["lr"], g["weight_decay"]) for g in groups for p in g["params"]}
     params = dict(model.named_parameters())
     assert lr_of[id(params["classifier.weight"])] == (1.0, 0.05)
     assert lr_of[id(params["classifier.bias"])] == (1.0, 0.0)
     assert lr_of[id(params["vision_model.encoder.layers.1.mlp.fc1.weight"])] == (0.5, 0.05)
-    assert lr_of[id(params["vision_model.encoder.layers.0.layer_norm1.weight"])] == (0.25, 0.0)
-    assert lr_of[id(params["vision_model.embeddings.patch_embedding.weight"])] == (0.125, 0.05)
     assert lr_of[id(params["vision_model.embeddings.temporal_embedding"])] == (0.125, 0.0)
     assert sum(len(g["params"]) for g in groups) == len(params)
 
@@ -50,13 +34,6 @@ def test_topk_metrics_in_percent_and_only_for_k_below_the_class_count():
     labels = np.array([0, 3, 4])
     assert topk_metrics(6)(EvalPrediction(logits, labels)) == pytest.approx({"top1": 100 / 3, "top5": 100.0})
     assert set(topk_metrics(4)(EvalPrediction(logits[:, :4], np.array([0, 3, 3])))) == {"top1"}
-
-
-def test_mixed_precision_auto_is_off_on_cpu():
-    if torch.cuda.is_available():
-        pytest.skip("checks the CPU default")
-    assert mixed_precision_flags("auto") == {"bf16": False, "fp16": False}
-    assert mixed_precision_flags("bf16") == {"bf16": True, "fp16": False}
 
 
 def test_build_model_from_a_classifier_folder_reinitialises_a_head_of_another_size(tmp_path):
@@ -70,7 +47,7 @@ def test_finetune_cli_trains_evaluates_and_saves_a_pipeline_ready_folder(synthet
     out = tmp_path / "run"
     code = main(
         [
-            "--train", str(synthetic_actions.train), "--eval", str(synthetic_actions.eval),
+            "finetune-classifier", "--train", str(synthetic_actions.train), "--eval", str(synthetic_actions.eval),
             "--labels", ",".join(LABELS), "--scratch", "tiny", "--output-dir", str(out),
             "--max-steps", "2", "--batch-size", "4", "--eval-batch-size", "2",
             "--eval-clips", "2", "--eval-crops", "1", "--no-flip", "--logging-steps", "1",
@@ -83,8 +60,14 @@ def test_finetune_cli_trains_evaluates_and_saves_a_pipeline_ready_folder(synthet
     assert json.loads((out / "config.json").read_text())["id2label"] == {
         str(i): n for i, n in enumerate(LABELS)
     }
-    assert (out / "video_preprocessor_config.json").is_file() and (out / "model.safetensors").is_file()
+    assert (out / "processor_config.json").is_file() and (out / "model.safetensors").is_file()
     assert not list(out.glob("*.bin"))  # no pickles
+    # Issue 11 #5: a complete Hub folder (remote code, processor, model card) that `viclip push` accepts.
+    from viclip.hub import check_folder
+
+    assert "AutoModelForVideoClassification" in json.loads((out / "config.json").read_text())["auto_map"]
+    assert "viclip finetune-classifier" in (out / "README.md").read_text()
+    check_folder(out)
     assert "eval_top1" in capsys.readouterr().out
 
     video = str(
@@ -96,17 +79,40 @@ def test_finetune_cli_trains_evaluates_and_saves_a_pipeline_ready_folder(synthet
     assert len(result) == 2 and {r["label"] for r in result} <= set(LABELS)
 
 
-def test_finetune_cli_missing_list_is_one_line_error(tmp_path, capsys):
-    code = main(["--train", str(tmp_path / "absent.csv"), "--output-dir", str(tmp_path / "out")])
-    assert code == 1
+def test_finetune_cli_missing_list_is_a_one_line_usage_error(tmp_path, capsys):
+    code = main(
+        [
+            "finetune-classifier",
+            "--train",
+            str(tmp_path / "absent.csv"),
+            "--output-dir",
+            str(tmp_path / "out"),
+        ]
+    )
+    assert code == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("viclip finetune-classifier: error:") and "absent.csv" in err and "\n" not in err
     assert not (tmp_path / "out").exists()
 
 
+def test_trainer_optimizer_is_built_from_the_shared_param_groups(tmp_path):
+    from transformers import TrainingArguments
+
+    model = ViCLIPForVideoClassification(classifier_config())
+    args = TrainingArguments(
+        output_dir=str(tmp_path), learning_rate=1.0, weight_decay=0.05, report_to="none", use_cpu=True
+    )
+    optimizer = LayerDecayTrainer(model=model, args=args, layer_decay=0.5).create_optimizer()
+    expected = param_groups(model, 0.05, learning_rate=1.0, layer_decay=0.5)
+    assert [(g["lr"], g["weight_decay"], len(g["params"])) for g in optimizer.param_groups] == [
+        (g["lr"], g["weight_decay"], len(g["params"])) for g in expected
+    ]
+
+
 def test_scratch_model_gets_a_random_temporal_table_and_a_loaded_one_keeps_its_own(tmp_path):
     torch.manual_seed(0)
     scratch = build_model(list(LABELS), scratch="tiny")
+    assert scratch.config.vision_config.num_hidden_layers == 2  # viclip.training.model_sizes
     table = scratch.vision_model.embeddings.temporal_embedding
     assert table.abs().max() > 0 and table.std().item() == pytest.approx(0.02, rel=0.5)
     saved = ViCLIPForVideoClassification(classifier_config())
@@ -115,3 +121,13 @@ def test_scratch_model_gets_a_random_temporal_table_and_a_loaded_one_keeps_its_o
     torch.testing.assert_close(
         loaded.vision_model.embeddings.temporal_embedding, saved.vision_model.embeddings.temporal_embedding
     )
+
+
+def test_a_saved_hub_folder_gives_back_its_own_processor(tmp_path):
+    from viclip.hub import save_hub_folder
+    from viclip.processing import ViCLIPProcessor
+
+    model = ViCLIPForVideoClassification(classifier_config())
+    save_hub_folder(model, ViCLIPProcessor.for_model(image_size=48, num_frames=4), tmp_path / "saved")
+    processor = load_processor(model, str(tmp_path / "saved"))
+    assert processor.video_processor.size["height"] == 48 and processor.tokenizer is not None

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from viclip.training import ConfigError, TrainingConfig
-from viclip.training.config import parse_overrides
+from viclip.training.config import builtin_config_names, parse_training_config
 
 
 def test_defaults_are_the_viclip_recipe():
@@ -15,17 +15,19 @@ def test_defaults_are_the_viclip_recipe():
     assert config.freeze_text and config.gradient_checkpointing and config.mixed_precision == "auto"
 
 
-def test_yaml_sections_and_command_line_overrides(tmp_path):
+def test_yaml_file_and_command_line_overrides_through_hf_argument_parser(tmp_path):
     path = tmp_path / "run.yaml"
-    path.write_text(
-        "model:\n  model_preset: viclip-l14\n  freeze_text: true\noptim:\n  learning_rate: 2.0e-4\nmax_steps: 50\n"
-    )
-    config = TrainingConfig.from_file(path).with_overrides(
-        ["--learning_rate", "1e-4", "--freeze_text=false", "--betas", "[0.9, 0.95]", "--warmup-steps", "5"]
-    )
+    path.write_text("model_preset: viclip-l14\nfreeze_text: true\nlearning_rate: 2e-4\nmax_steps: 50\n")
+    config = TrainingConfig.from_file(path)
+    assert config.learning_rate == 2e-4  # YAML reads "2e-4" as a string; the field type converts it
+    config = config.with_overrides(
+        ["--learning_rate", "1e-4", "--freeze_text=false", "--betas", "0.9", "0.95", "--warmup-steps", "5",
+         "--model_config", '{"projection_dim": 32}']
+    )  # fmt: skip
     assert config.model_preset == "viclip-l14" and config.max_steps == 50
     assert config.learning_rate == 1e-4 and config.freeze_text is False
     assert config.betas == [0.9, 0.95] and config.num_warmup_steps == 5
+    assert config.model_config == {"projection_dim": 32}
 
 
 def test_json_config_and_warmup_ratio(tmp_path):
@@ -34,26 +36,59 @@ def test_json_config_and_warmup_ratio(tmp_path):
     assert TrainingConfig.from_file(path).num_warmup_steps == 20
 
 
+def test_saved_config_reads_back_identically(tmp_path):
+    config = TrainingConfig.from_file("synthetic_cpu").with_overrides({"max_steps": 7})
+    config.save(tmp_path / "saved.yaml")
+    assert TrainingConfig.from_file(tmp_path / "saved.yaml") == config
+
+
+@pytest.mark.parametrize(
+    "name", ["internvid10m_flt_l14", "internvid10m_flt_b16", "finetune_small", "synthetic_cpu"]
+)
+def test_builtin_configs_load_by_name(name):
+    assert name in builtin_config_names()
+    config = TrainingConfig.from_file(name)
+    assert config.max_steps >= 500
+
+
+def test_pretraining_configs_start_from_a_clip_model():
+    assert (
+        TrainingConfig.from_file("internvid10m_flt_b16").init_from_clip_model
+        == "openai/clip-vit-base-patch16"
+    )
+
+
 @pytest.mark.parametrize(
     ("values", "message"),
     [
         ({"learning_rte": 1.0}, "unknown key 'learning_rte'"),
-        ({"max_steps": "many"}, "max_steps must be an integer"),
-        ({"freeze_text": "yes please"}, "freeze_text must be true or false"),
+        ({"max_steps": "many"}, "invalid int value: 'many'"),
+        ({"max_steps": 1.5}, "max_steps must be an integer"),
+        ({"freeze_text": "yes please"}, "Truthy value expected"),
         ({"mask_ratio": 1.0}, r"mask_ratio must be in \[0, 1\)"),
-        ({"init_from": "a", "init_from_clip": "b"}, "at most one of init_from and init_from_clip"),
+        (
+            {"init_from": "a", "init_from_clip_model": "b"},
+            "at most one of init_from and init_from_clip_model",
+        ),
+        ({"model_config": "[1, 2]"}, "model_config must be a mapping"),
     ],
 )
 def test_bad_values_are_named(values, message):
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(ConfigError, match=message) as error:
         TrainingConfig.from_dict(values, source="run.yaml")
+    assert str(error.value).startswith("run.yaml: ")
 
 
 def test_missing_config_file_is_named(tmp_path):
-    with pytest.raises(ConfigError, match=r"config file not found: .*nope\.yaml"):
+    with pytest.raises(ConfigError, match=r"config file not found: .*nope\.yaml .*synthetic_cpu"):
         TrainingConfig.from_file(tmp_path / "nope.yaml")
 
 
 def test_override_without_value_is_an_error():
-    with pytest.raises(ConfigError, match="--max_steps needs a value"):
-        parse_overrides(["--max_steps"])
+    with pytest.raises(ConfigError, match=r"command line: argument --max_steps.*expected one argument"):
+        parse_training_config({}, ["--max_steps"])
+
+
+def test_unknown_override_is_an_error():
+    with pytest.raises(ConfigError, match=r"unknown option.*--bogus"):
+        parse_training_config({}, ["--bogus", "1"])

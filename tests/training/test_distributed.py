@@ -11,7 +11,7 @@ import torch
 from safetensors.torch import load_file
 from tiny_data import tiny_batch, tiny_model
 
-from viclip.training import ContrastiveTrainingModule, contrastive_loss
+from viclip.training import ContrastiveTrainingModule, gathered_contrastive_loss
 
 SCRIPT = Path(__file__).parent / "scripts" / "ddp_equivalence.py"
 
@@ -26,7 +26,7 @@ def test_two_processes_match_one_process_on_the_combined_batch(tmp_path):
     assert int(distributed["world"]) == 2
 
     module = ContrastiveTrainingModule(tiny_model().train())
-    loss, logits = contrastive_loss(*module(**tiny_batch(8)))
+    loss, logits = gathered_contrastive_loss(*module(**tiny_batch(8)))
     loss.backward()
 
     torch.testing.assert_close(distributed["loss"], loss.detach(), atol=1e-5, rtol=1e-5)

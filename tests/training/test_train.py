@@ -3,6 +3,7 @@ reloads with `AutoModel`, and the CLI reports bad input in one line."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,8 @@ from tiny_data import tiny_batch, tiny_examples, tiny_model, tiny_stream, tiny_t
 from transformers import AutoModel, AutoProcessor
 
 from viclip import ViCLIPModel
-from viclip.training.train import main, set_training_regularisation, train
+from viclip.commands import main
+from viclip.training.train import check_process_count, set_training_regularisation, train
 
 
 @pytest.fixture(autouse=True)
@@ -83,11 +85,47 @@ def test_set_training_regularisation_updates_a_built_model():
 def test_cli_reports_an_unknown_key_in_one_line(tmp_path, capsys):
     config = tmp_path / "bad.yaml"
     config.write_text("learning_rte: 0.1\n")
-    assert main(["--config", str(config)]) == 2
+    assert main(["train", "--config", str(config)]) == 2
     err = capsys.readouterr().err.strip()
     assert err == f"viclip train: error: {config}: unknown key 'learning_rte'"
 
 
 def test_cli_reports_resume_without_checkpoint(tmp_path, capsys):
-    assert main(["--output_dir", str(tmp_path), "--resume", "latest", "--report_to", "none"]) == 2
-    assert "no checkpoint in" in capsys.readouterr().err
+    assert main(["train", "--output_dir", str(tmp_path), "--resume", "latest", "--report_to", "none"]) == 1
+    err = capsys.readouterr().err
+    assert "no checkpoint in" in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_prints_the_resolved_config_with_overrides(capsys):
+    assert (
+        main(
+            ["train", "--config", "synthetic_cpu", "--max-steps", "7", "--video_root", "v/", "--print-config"]
+        )
+        == 0
+    )
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["max_steps"] == 7 and printed["video_root"] == "v/" and printed["model_preset"] == "small"
+
+
+def test_cpu_launch_that_starts_one_process_instead_of_several_is_refused():
+    """`accelerate launch --cpu --num_processes 2` runs Accelerate's one-process launcher (issue 11 #12)."""
+    accelerate_cpu_launch = {"ACCELERATE_USE_CPU": "True", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "29500"}
+    with pytest.raises(RuntimeError, match=r"starts only ONE process.*torchrun --nproc_per_node"):
+        check_process_count(1, accelerate_cpu_launch)
+    with pytest.raises(RuntimeError, match="WORLD_SIZE=4 but only 2"):
+        check_process_count(2, {"WORLD_SIZE": "4"})
+    check_process_count(1, {"ACCELERATE_USE_CPU": "True"})  # a plain one-process CPU run
+    check_process_count(2, {**accelerate_cpu_launch, "WORLD_SIZE": "2"})  # torchrun
+
+
+def test_final_folder_is_a_complete_hub_folder(trained):
+    """Issue 11 #5: remote code, processor, tokenizer and a model card, accepted by `viclip push`'s check."""
+    from viclip.hub import REMOTE_CODE_FILES, check_folder
+
+    _, result, _ = trained
+    names = {p.name for p in result.final_dir.iterdir()}
+    assert set(REMOTE_CODE_FILES) <= names and "README.md" in names and "model.safetensors" in names
+    config = json.loads((result.final_dir / "config.json").read_text())
+    assert "AutoModel" in config["auto_map"]
+    assert "viclip train" in (result.final_dir / "README.md").read_text()
+    check_folder(result.final_dir)

@@ -1,7 +1,7 @@
 """A synthetic action-recognition set: the direction of motion of a shape is the label.
 
 Built on :func:`viclip.data.synthetic.generate_synthetic_internvid`: every annotated segment of its
-videos is one labelled clip ``path,start,end,label`` with label ``left``, ``right``, ``up`` or
+videos is one labelled clip ``path,start_sec,end_sec,label`` with label ``left``, ``right``, ``up`` or
 ``down``. Colour and shape vary independently of the label, and one frame alone cannot tell the
 direction (the shape sweeps the same positions either way), so a classifier must use time.
 """
@@ -72,7 +72,7 @@ def write_synthetic_action_dataset(
     """Write synthetic videos and ``train.csv`` / ``eval.csv`` (held-out videos) labelled by motion direction.
 
     Each video holds ``clips_per_video`` clips of ``frames_per_clip`` frames; the lists address the
-    clips by ``start``/``end`` inside the whole videos.
+    clips by ``start_sec``/``end_sec`` inside the whole videos.
     """
     if held_out_videos < 1:
         raise ValueError(f"held_out_videos must be >= 1 (the evaluation list), got {held_out_videos}")

@@ -1,9 +1,9 @@
 """`TrainingConfig`: every setting of a ViCLIP training run, with the ViCLIP recipe as defaults.
 
-A config file (YAML or JSON) holds the fields, either flat or grouped under the section names of
-`SECTIONS` (sections are only for reading; all fields share one namespace). Command-line overrides
-``--key value`` (or ``--key=value``) are parsed as YAML scalars (``--lr 1e-4``, ``--freeze_text false``,
-``--betas "[0.9, 0.98]"``) and checked against the field types.
+A config is a flat YAML or JSON file of `TrainingConfig` fields (or the name of a built-in config, see
+`builtin_config_names`) plus ``--key value`` overrides, both read by `transformers.HfArgumentParser`:
+``--learning_rate 1e-4``, ``--freeze_text false`` (or ``--no_freeze_text``), ``--betas 0.9 0.95``,
+``--model_config '{"projection_dim": 64}'``; dashes and underscores are both accepted in names.
 """
 
 from __future__ import annotations
@@ -12,13 +12,16 @@ import dataclasses
 import json
 import types
 import typing
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-SECTIONS: tuple[str, ...] = ("model", "data", "optim", "optimization", "run", "checkpoint", "logging", "eval")
+from .precision import MIXED_PRECISION_MODES
+
+BUILTIN_CONFIGS = Path(__file__).parent / "configs"
 
 
 class ConfigError(ValueError):
@@ -27,16 +30,21 @@ class ConfigError(ValueError):
 
 @dataclass
 class TrainingConfig:
-    """Settings of `viclip train`. Defaults follow ViCLIP pretraining (ORIGINAL_VICLIP.md, "Training recipe")."""
+    """Settings of `viclip train`. Defaults follow ViCLIP pretraining (ORIGINAL_VICLIP.md, "Training recipe").
+
+    New fields need a default and one of the types `HfArgumentParser` reads (``str``, ``int``, ``float``,
+    ``bool``, ``X | None``, ``list[X]``; a mapping is ``dict | str | None``, given as JSON on the command line).
+    """
 
     # --- model ---
     model_preset: str = "viclip-b16"
-    """Size when training from scratch or from CLIP: "viclip-b16" or "viclip-l14"."""
-    model_config: dict = field(default_factory=dict)
+    """Size when training from scratch: "viclip-b16", "viclip-l14", or a small size ("tiny", "small"; see
+    `viclip.training.model_sizes`)."""
+    model_config: dict | str | None = None
     """Overrides of the preset: top-level fields and ``vision_config`` / ``text_config`` dicts."""
     init_from: str | None = None
     """A converted ViCLIP folder (or Hub id) to fine-tune."""
-    init_from_clip: str | None = None
+    init_from_clip_model: str | None = None
     """A transformers `CLIPModel` folder (or Hub id) to initialise from, as ViCLIP was made."""
     mask_ratio: float = 0.9
     drop_path_rate: float = 0.1
@@ -45,7 +53,7 @@ class TrainingConfig:
     gradient_checkpointing: bool = True
     attn_implementation: str = "sdpa"
     mixed_precision: str = "auto"
-    """"auto" (bf16 on CUDA, none elsewhere), "bf16", "fp16" or "no"."""
+    """"auto" (bf16 where the GPU has it, else fp16 on CUDA, else none), "bf16", "fp16" or "no"."""
 
     # --- data ---
     train_annotations: str | None = None
@@ -67,7 +75,7 @@ class TrainingConfig:
     """Decode the training split once and keep it in memory (small datasets; later epochs reshuffle it)."""
     shuffle_buffer: int = 0
     """Streaming shuffle buffer (0: annotation order)."""
-    synthetic: dict | None = None
+    synthetic: dict | str | None = None
     """Generate a synthetic moving-shapes dataset first: arguments of
     `viclip.data.synthetic.generate_synthetic_internvid` plus ``out_dir``; train/eval paths are filled in."""
 
@@ -76,6 +84,8 @@ class TrainingConfig:
     betas: list[float] = field(default_factory=lambda: [0.9, 0.98])
     adam_eps: float = 1e-6
     weight_decay: float = 0.2
+    layer_decay: float = 1.0
+    """Layer-wise learning-rate decay of the video tower (1: none, as in ViCLIP pretraining)."""
     warmup_steps: int | None = None
     """Optimiser steps of linear warm-up; `None` uses `warmup_ratio`."""
     warmup_ratio: float = 0.05
@@ -110,6 +120,10 @@ class TrainingConfig:
     progress: bool = True
 
     def __post_init__(self) -> None:
+        self.model_config = _mapping(self.model_config, "model_config") or {}
+        self.synthetic = _mapping(self.synthetic, "synthetic")
+        _check_types(self)
+        self.betas = [float(b) for b in self.betas]
         self.validate()
 
     def validate(self) -> None:
@@ -118,6 +132,7 @@ class TrainingConfig:
             (0.0 <= self.mask_ratio < 1.0, f"mask_ratio must be in [0, 1), got {self.mask_ratio}"),
             (0.0 <= self.drop_path_rate < 1.0, f"drop_path_rate must be in [0, 1), got {self.drop_path_rate}"),
             (self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate}"),
+            (0.0 < self.layer_decay <= 1.0, f"layer_decay must be in (0, 1], got {self.layer_decay}"),
             (len(self.betas) == 2, f"betas must have two values, got {self.betas}"),
             (self.per_device_batch_size >= 1, "per_device_batch_size must be >= 1"),
             (self.gradient_accumulation_steps >= 1, "gradient_accumulation_steps must be >= 1"),
@@ -126,8 +141,8 @@ class TrainingConfig:
             (self.save_total_limit >= 1, f"save_total_limit must be >= 1, got {self.save_total_limit}"),
             (0.0 <= self.warmup_ratio <= 1.0, f"warmup_ratio must be in [0, 1], got {self.warmup_ratio}"),
             (0.0 <= self.min_lr_ratio <= 1.0, f"min_lr_ratio must be in [0, 1], got {self.min_lr_ratio}"),
-            (self.mixed_precision in {"auto", "bf16", "fp16", "no"}, f"mixed_precision must be auto, bf16, fp16 or no, got {self.mixed_precision!r}"),
-            (not (self.init_from and self.init_from_clip), "set at most one of init_from and init_from_clip"),
+            (self.mixed_precision in MIXED_PRECISION_MODES, f"mixed_precision must be auto, bf16, fp16 or no, got {self.mixed_precision!r}"),
+            (not (self.init_from and self.init_from_clip_model), "set at most one of init_from and init_from_clip_model"),
             (self.num_workers >= 0, "num_workers must be >= 0"),
         ]  # fmt: skip
         for ok, message in checks:
@@ -144,50 +159,61 @@ class TrainingConfig:
         return dataclasses.asdict(self)
 
     def save(self, path: str | Path) -> None:
+        """Write the config as YAML (`from_file` reads it back)."""
         Path(path).write_text(yaml.safe_dump(self.to_dict(), sort_keys=False))
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any], source: str = "config") -> TrainingConfig:
-        """Build from a flat or sectioned dict, checking names and types (errors name `source` and the key)."""
-        flat: dict[str, Any] = {}
-        for key, value in values.items():
-            if key in SECTIONS and isinstance(value, dict):
-                items = value.items()
-            else:
-                items = [(key, value)]
-            for name, item in items:
-                if name in flat:
-                    raise ConfigError(f"{source}: key {name!r} is given twice")
-                flat[name] = item
-        fields = {f.name: f for f in dataclasses.fields(cls)}
-        hints = typing.get_type_hints(cls)
-        kwargs = {}
-        for name, value in flat.items():
-            if name not in fields:
-                close = [f for f in fields if name.replace("-", "_") == f]
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                raise ConfigError(f"{source}: unknown key {name!r}{hint}")
-            kwargs[name] = _coerce(value, hints[name], f"{source}: {name}")
-        try:
-            return cls(**kwargs)
-        except ConfigError as error:
-            raise ConfigError(f"{source}: {error}") from None
+    def from_dict(cls, values: Mapping[str, Any], source: str = "config") -> TrainingConfig:
+        """Build from a flat dict of fields (errors name `source` and the key)."""
+        return parse_training_config(values, source=source)
 
     @classmethod
     def from_file(cls, path: str | Path) -> TrainingConfig:
-        """Read a YAML (``.yaml``/``.yml``) or JSON file."""
-        return cls.from_dict(read_config_file(path), source=str(path))
+        """Read a YAML (``.yaml``/``.yml``) or JSON file, or a built-in config by name."""
+        path = resolve_config_path(path)
+        return parse_training_config(read_config_file(path), source=str(path))
 
-    def with_overrides(self, overrides: list[str] | dict[str, Any]) -> TrainingConfig:
-        """A copy with ``["--key", "value", "--key2=value2"]`` (or a dict) applied."""
-        if not isinstance(overrides, dict):
-            overrides = parse_overrides(overrides)
-        values = self.to_dict()
-        values.update(overrides)
-        return type(self).from_dict(values, source="command line")
+    def with_overrides(self, overrides: Sequence[str] | Mapping[str, Any]) -> TrainingConfig:
+        """A copy with ``["--key", "value", ...]`` (or a dict of fields) applied."""
+        if isinstance(overrides, Mapping):
+            return parse_training_config({**self.to_dict(), **overrides}, source="overrides")
+        return parse_training_config(self.to_dict(), list(overrides))
 
 
-BUILTIN_CONFIGS = Path(__file__).parent / "configs"
+def parse_training_config(
+    values: Mapping[str, Any] | None = None, args: Sequence[str] = (), *, source: str = "config"
+) -> TrainingConfig:
+    """A `TrainingConfig` from file `values` (flat fields) overridden by command-line `args` (``--key value``),
+    both parsed by `transformers.HfArgumentParser`. Raises `ConfigError` naming the source and the key."""
+    from transformers import HfArgumentParser
+
+    class Parser(HfArgumentParser):
+        def error(self, message: str) -> typing.NoReturn:
+            raise ConfigError(f"{where}: {message}")
+
+    values = dict(values or {})
+    names = {f.name for f in dataclasses.fields(TrainingConfig)}
+    for key in values:
+        if key not in names:
+            close = [n for n in names if key.replace("-", "_") == n]
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(f"{source}: unknown key {key!r}{hint}")
+    where = "command line" if args else source
+    parser = Parser(TrainingConfig)
+    # File values become the parser's defaults: argparse converts string defaults with the field's type
+    # (YAML reads "1e-4" as a string), and --key value on the command line wins over them.
+    parser.set_defaults(**{k: v for k, v in values.items()})
+    try:
+        config, unknown = parser.parse_args_into_dataclasses(
+            args=list(args), return_remaining_strings=True, look_for_args_file=False
+        )
+    except ConfigError as error:
+        if str(error).startswith(f"{where}: "):
+            raise
+        raise ConfigError(f"{where}: {error}") from None
+    if unknown:
+        raise ConfigError(f"{where}: unknown option(s) {' '.join(unknown)} (not TrainingConfig fields)")
+    return config
 
 
 def builtin_config_names() -> list[str]:
@@ -195,20 +221,26 @@ def builtin_config_names() -> list[str]:
     return sorted(p.stem for p in BUILTIN_CONFIGS.glob("*.yaml"))
 
 
-def read_config_file(path: str | Path) -> dict[str, Any]:
-    """A YAML/JSON config file, or the name of a built-in config (see `builtin_config_names`)."""
-    path = Path(path)
+def resolve_config_path(name_or_path: str | Path) -> Path:
+    """A config file path, or the file of a built-in config name; `ConfigError` if neither exists."""
+    path = Path(name_or_path)
     if not path.is_file() and path.parent == Path(".") and (BUILTIN_CONFIGS / f"{path.stem}.yaml").is_file():
         path = BUILTIN_CONFIGS / f"{path.stem}.yaml"
     if not path.is_file():
         raise ConfigError(
             f"config file not found: {path} (built-in configs: {', '.join(builtin_config_names())})"
         )
+    return path
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """The flat mapping of a YAML/JSON config file."""
+    path = Path(path)
     text = path.read_text()
     try:
         values = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as error:
-        raise ConfigError(f"{path}: cannot parse: {error}") from None
+        raise ConfigError(f"{path}: cannot parse: {' '.join(str(error).split())}") from None
     if values is None:
         return {}
     if not isinstance(values, dict):
@@ -216,82 +248,44 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     return values
 
 
-def parse_overrides(argv: list[str]) -> dict[str, Any]:
-    """``["--lr", "1e-4", "--freeze_text=false"]`` -> ``{"lr": 1e-4, "freeze_text": False}`` (YAML scalars;
-    dashes in keys become underscores)."""
-    overrides: dict[str, Any] = {}
-    i = 0
-    while i < len(argv):
-        token = argv[i]
-        if not token.startswith("--") or token == "--":
-            raise ConfigError(f"expected --key value, got {token!r}")
-        key = token[2:]
-        if "=" in key:
-            key, raw = key.split("=", 1)
-            i += 1
-        else:
-            if i + 1 >= len(argv) or argv[i + 1].startswith("--"):
-                raise ConfigError(f"--{key} needs a value")
-            raw = argv[i + 1]
-            i += 2
+def _mapping(value: Any, name: str) -> dict | None:
+    """A dict field given as a dict, or as JSON/YAML text on the command line."""
+    if value is None or isinstance(value, dict):
+        return value
+    if isinstance(value, str):
         try:
-            value = yaml.safe_load(raw)
+            value = yaml.safe_load(value)
         except yaml.YAMLError:
-            value = raw
-        overrides[key.replace("-", "_")] = value
-    return overrides
+            raise ConfigError(f"{name} must be a mapping (JSON), got {value!r}") from None
+        if value is None or isinstance(value, dict):
+            return value
+    raise ConfigError(f"{name} must be a mapping, got {value!r}")
 
 
-def _coerce(value: Any, hint: Any, where: str) -> Any:
-    """Check `value` against a simple type hint, converting int->float and str paths where harmless."""
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        args = typing.get_args(hint)
-        if value is None:
-            if type(None) in args:
-                return None
-            raise ConfigError(f"{where} must not be null")
-        errors = []
-        for arg in args:
-            if arg is type(None):
-                continue
-            try:
-                return _coerce(value, arg, where)
-            except ConfigError as error:
-                errors.append(str(error))
-        raise ConfigError(errors[0])
-    if hint is Any:
-        return value
-    if origin is list or hint is list:
-        if isinstance(value, tuple):
-            value = list(value)
-        if not isinstance(value, list):
-            raise ConfigError(f"{where} must be a list, got {value!r}")
-        (item,) = typing.get_args(hint) or (Any,)
-        return [_coerce(v, item, where) for v in value]
-    if origin is dict or hint is dict:
-        if not isinstance(value, dict):
-            raise ConfigError(f"{where} must be a mapping, got {value!r}")
-        return value
-    if hint is bool:
-        if isinstance(value, bool):
-            return value
-        raise ConfigError(f"{where} must be true or false, got {value!r}")
-    if hint is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        raise ConfigError(f"{where} must be an integer, got {value!r}")
-    if hint is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        if isinstance(value, str):  # YAML 1.1 reads "1e-4" (no dot) as a string
-            try:
-                return float(value)
-            except ValueError:
-                pass
-        raise ConfigError(f"{where} must be a number, got {value!r}")
-    if hint is str:
-        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-            return str(value)
-        raise ConfigError(f"{where} must be a string, got {value!r}")
-    return value
+def _check_types(config: TrainingConfig) -> None:
+    """Values from a file skip argparse's conversion when they are not strings: check them here."""
+    hints = typing.get_type_hints(TrainingConfig)
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        allowed = _union_members(hints[f.name])
+        if value is None and type(None) in allowed:
+            continue
+        for kind in allowed:
+            kind = typing.get_origin(kind) or kind
+            if kind is float and isinstance(value, int) and not isinstance(value, bool):
+                setattr(config, f.name, float(value))
+                break
+            if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+                break
+        else:
+            raise ConfigError(f"{f.name} must be {_type_name(hints[f.name])}, got {value!r}")
+
+
+def _union_members(hint: Any) -> tuple:
+    return typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+
+
+def _type_name(hint: Any) -> str:
+    names = {bool: "true or false", int: "an integer", float: "a number", str: "a string", list: "a list"}
+    kinds = [typing.get_origin(k) or k for k in _union_members(hint) if k is not type(None)]
+    return " or ".join(names.get(k, getattr(k, "__name__", str(k))) for k in kinds)

@@ -57,14 +57,16 @@ def gather_features(
     return _GatherWithGradient.apply(video_features), _GatherWithGradient.apply(text_features)
 
 
-def contrastive_loss(
+def gathered_contrastive_loss(
     video_features: torch.Tensor,
     text_features: torch.Tensor,
     logit_scale: torch.Tensor,
     *,
     gather: bool = True,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Symmetric InfoNCE of ViCLIP: the mean of the video->text and text->video cross-entropies.
+    """Symmetric InfoNCE of ViCLIP over the global batch: the features of every process are gathered (with
+    gradient), then the mean of the video->text and text->video cross-entropies. (The modeling module's
+    `contrastive_loss` takes ready logits of one process.)
 
     Args:
         video_features: ``(B, D)`` L2-normalised video embeddings of this process.

@@ -1,19 +1,22 @@
-"""`viclip train`: ViCLIP's contrastive training through Accelerate, from one CPU to many GPU nodes.
+"""ViCLIP's contrastive training through Accelerate, from one CPU to many GPU nodes (`viclip train`).
 
     viclip train --config synthetic_cpu [--key value ...] [--resume latest]
-    accelerate launch [--config_file configs/accelerate/ddp.yaml] -m viclip.training.train --config ...
+    accelerate launch --config_file configs/accelerate/multi_gpu.yaml -m viclip.train --config ...
+    torchrun --nproc_per_node 2 -m viclip.train --config ...      # several CPU processes
 
 Library use: :func:`train` takes a `TrainingConfig` and, optionally, a model and datasets built in Python.
+A run is `setup` -> `TrainingRun.training_step` per micro-batch -> `TrainingRun.on_step_end` per optimiser step
+(logging, evaluation, checkpoints) -> `TrainingRun.finalize` (final evaluation, the Hub folder ``final/``).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import math
-import sys
+import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,13 +25,14 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from ..modeling import ViCLIPConfig, ViCLIPModel
-from .checkpointing import CheckpointError, CheckpointManager
+from ..modeling import ViCLIPModel
+from .checkpointing import CheckpointManager
 from .collator import ViCLIPDataCollator
 from .config import ConfigError, TrainingConfig
-from .evaluation import evaluate_retrieval
-from .loss import ContrastiveTrainingModule, contrastive_loss
+from .loss import ContrastiveTrainingModule, gathered_contrastive_loss
+from .model_sizes import config_for_size
 from .optim import build_optimizer, build_scheduler
+from .precision import resolve_mixed_precision
 from .stream import STREAM_KEY, InMemoryStream, ResumableStream, StreamCollator
 
 logger = logging.getLogger(__name__)
@@ -56,17 +60,20 @@ def build_model(config: TrainingConfig) -> ViCLIPModel:
     kwargs = {"attn_implementation": config.attn_implementation}
     if config.init_from:
         return ViCLIPModel.from_pretrained(config.init_from, **kwargs)
-    if config.init_from_clip:
-        from .init_from_clip import viclip_from_clip
+    if config.init_from_clip_model:
+        from .init_from_clip_model import viclip_from_clip_model
 
-        model = viclip_from_clip(
-            config.init_from_clip, num_frames=config.num_frames, image_size=config.image_size
+        model = viclip_from_clip_model(
+            config.init_from_clip_model, num_frames=config.num_frames, image_size=config.image_size
         )
         model.set_attn_implementation(config.attn_implementation)
         return model
     overrides = dict(config.model_config)
     vision = {**vision_overrides, **overrides.pop("vision_config", {})}
-    model_config = ViCLIPConfig.from_preset(config.model_preset, vision_config=vision, **overrides)
+    try:
+        model_config = config_for_size(config.model_preset, vision_config=vision, **overrides)
+    except ValueError as error:
+        raise ConfigError(f"model_preset: {error}") from None
     model_config._attn_implementation = config.attn_implementation
     return ViCLIPModel(model_config)
 
@@ -100,22 +107,37 @@ def prepare_model_for_training(model: ViCLIPModel, config: TrainingConfig) -> Vi
 
 def save_final_model(
     model: ViCLIPModel,
-    state_dict: dict[str, torch.Tensor] | None,
     out_dir: Path,
     processor: Any,
-    is_main_process: bool,
+    *,
+    state_dict: dict[str, torch.Tensor] | None = None,
+    model_card: str | None = None,
 ) -> None:
-    """A Hub folder (model + processor) that `AutoModel.from_pretrained` loads. Training-only settings
-    (masking, drop-path) are not saved: the folder describes the model, not the run."""
+    """A complete Hub folder (weights, processor, remote code, model card; `viclip.hub.save_hub_folder`) that
+    `AutoModel.from_pretrained` loads and `viclip push` accepts. Training-only settings (masking, drop-path)
+    are not saved: the folder describes the model, not the run. Call it on the main process only."""
+    from ..hub import save_hub_folder
+
     vision = model.config.vision_config
     saved = (vision.mask_ratio, vision.drop_path_rate)
     vision.mask_ratio, vision.drop_path_rate = 0.0, 0.0
     try:
-        model.save_pretrained(out_dir, state_dict=state_dict, is_main_process=is_main_process)
-        if is_main_process and processor is not None:
-            processor.save_pretrained(out_dir)
+        if state_dict is not None:  # the gathered weights of a sharded run (FSDP, DeepSpeed ZeRO-3)
+            model = _with_state_dict(model, state_dict)
+        save_hub_folder(model, processor, out_dir, model_card=model_card, force=True)
     finally:
         vision.mask_ratio, vision.drop_path_rate = saved
+
+
+def _with_state_dict(model: ViCLIPModel, state_dict: dict[str, torch.Tensor]) -> ViCLIPModel:
+    """`model` itself when it already holds `state_dict`, else a CPU copy built from its config."""
+    own = model.state_dict()
+    if all(k in own and own[k].shape == v.shape for k, v in state_dict.items()):
+        model.load_state_dict(state_dict, strict=False)
+        return model
+    copy = type(model)(model.config)
+    copy.load_state_dict(state_dict)
+    return copy
 
 
 # ------------------------------------------------------------------------------------------------ data
@@ -139,41 +161,19 @@ def _maybe_generate_synthetic(config: TrainingConfig, accelerator: Any) -> Train
     return config
 
 
-def _random_frames_transform_cls():
-    from ..data import ViCLIPExampleTransform
-
-    class RandomFramesTransform(ViCLIPExampleTransform):
-        """Training frame sampling without crop/flip: a flip would turn "moves to the left" into a lie."""
-
-        def __call__(self, row: dict[str, Any]) -> dict[str, Any]:
-            clip = {
-                "path": row["video_path"],
-                "start_sec": row["clip_start_sec"],
-                "end_sec": row["clip_end_sec"],
-            }
-            pixel_values = self.processor.video_processor(
-                clip, sampling="random", do_train_augmentation=False, seed=self._example_seed(row["row_index"]),
-                num_threads=self.decode_threads, return_tensors="pt",
-            )["pixel_values_videos"][0]  # fmt: skip
-            text = self.processor(text=row["caption"], return_tensors="pt")
-            return {"pixel_values_videos": pixel_values, "input_ids": text["input_ids"][0],
-                    "attention_mask": text["attention_mask"][0], "caption": row["caption"]}  # fmt: skip
-
-    return RandomFramesTransform
-
-
 def build_train_dataset(config: TrainingConfig, image_size: int, accelerator: Any):
     """`load_internvid` over the training annotations, split across processes; returns (dataset, stats)."""
     from datasets.distributed import split_dataset_by_node
 
     from ..data import SkipStats, ViCLIPExampleTransform, load_internvid
+    from .transforms import RandomFramesTransform
 
     if not config.train_annotations or not config.video_root:
         raise ConfigError("train_annotations and video_root are required (or a `synthetic` section)")
     world, workers = accelerator.num_processes, max(config.num_workers, 1)
     num_shards = world * workers * max(1, math.ceil(16 / (world * workers)))
     stats = SkipStats()
-    transform_cls = ViCLIPExampleTransform if config.augment else _random_frames_transform_cls()
+    transform_cls = ViCLIPExampleTransform if config.augment else RandomFramesTransform
     transform = transform_cls(
         training=True,
         num_frames=config.num_frames,
@@ -251,22 +251,248 @@ def _make_accelerator(config: TrainingConfig):
     from accelerate import Accelerator
     from accelerate.utils import ProjectConfiguration
 
-    mixed_precision = config.mixed_precision
-    if mixed_precision == "auto":
-        mixed_precision = "bf16" if torch.cuda.is_available() else "no"
     has_device = torch.cuda.is_available() or torch.backends.mps.is_available()
     has_device = has_device or (hasattr(torch, "xpu") and torch.xpu.is_available())
-    return Accelerator(
+    accelerator = Accelerator(
         cpu=not has_device,  # without it, CPU-only processes started by torchrun would not form a group
         gradient_accumulation_steps=config.gradient_accumulation_steps,
-        mixed_precision=mixed_precision,
+        mixed_precision=resolve_mixed_precision(config.mixed_precision),
         log_with=_resolve_trackers(config.report_to) or None,
         project_config=ProjectConfiguration(project_dir=config.output_dir, logging_dir=config.output_dir),
         step_scheduler_with_optimizer=False,  # the schedule is in optimiser steps; stepped by hand
     )
+    check_process_count(accelerator.num_processes)
+    return accelerator
 
 
-def train(
+def check_process_count(num_processes: int, environ: dict[str, str] | None = None) -> None:
+    """Refuse a launch that asked for several processes but got one (the global batch would silently shrink).
+
+    ``accelerate launch --cpu --num_processes N`` runs its single-process launcher: it sets ``MASTER_ADDR``
+    but starts one process without ``WORLD_SIZE``. A ``WORLD_SIZE`` above the processes that joined is the
+    same mistake from another launcher.
+    """
+    environ = os.environ if environ is None else environ
+    world_size = int(environ.get("WORLD_SIZE", "0") or 0)
+    on_cpu = environ.get("ACCELERATE_USE_CPU", "").lower() in ("1", "true", "yes")
+    if num_processes == 1 and on_cpu and "MASTER_ADDR" in environ and not world_size:
+        raise RuntimeError(
+            "`accelerate launch --cpu --num_processes N` starts only ONE process (Accelerate's CPU launcher), "
+            "so the global batch would be N times smaller; for several CPU processes run "
+            "`torchrun --nproc_per_node N -m viclip.train ...` instead"
+        )
+    if world_size > num_processes:
+        raise RuntimeError(
+            f"WORLD_SIZE={world_size} but only {num_processes} process(es) joined the training group; "
+            "launch with `accelerate launch` (GPUs) or `torchrun --nproc_per_node N -m viclip.train` (CPU)"
+        )
+
+
+class TrainingRun:
+    """The state of one run and its phases; built by `setup`, driven by `train`."""
+
+    def __init__(
+        self,
+        config: TrainingConfig,
+        accelerator: Any,
+        module: Any,
+        optimizer: Any,
+        scheduler: Any,
+        train_dataset: Any,
+        eval_examples: list[dict[str, Any]] | None,
+        collate_fn: Any,
+        processor: Any,
+        checkpoints: CheckpointManager,
+        skip_stats: Any = None,
+    ):
+        self.config, self.accelerator = config, accelerator
+        self.module, self.optimizer, self.scheduler = module, optimizer, scheduler
+        self.train_dataset, self.eval_examples = train_dataset, eval_examples
+        self.collate_fn, self.processor = collate_fn, processor
+        self.checkpoints, self.skip_stats = checkpoints, skip_stats
+        self.output_dir = Path(config.output_dir)
+        self.device = accelerator.device
+        self.global_batch = config.per_device_batch_size * accelerator.num_processes
+        self.step, self.epoch = 0, 0
+        self.positions: dict[int, Any] = {}
+        self.history: list[dict[str, Any]] = []
+        self.eval_metrics: dict[str, float] | None = None
+        self.logit_scale = torch.tensor(0.0)
+        self._window_loss, self._window_micro, self._window_start = 0.0, 0, time.perf_counter()
+
+    # -- the data --------------------------------------------------------------------------------------
+    def batches(self) -> Iterator[dict[str, Any]]:
+        """This process's micro-batches from the resume position on, epoch after epoch (never ends)."""
+        config = self.config
+        if hasattr(self.train_dataset, "set_epoch"):
+            self.train_dataset.set_epoch(self.epoch)
+        while True:
+            loader = DataLoader(
+                ResumableStream(self.train_dataset, self.positions),
+                batch_size=config.per_device_batch_size,
+                collate_fn=StreamCollator(self.collate_fn),
+                num_workers=0 if isinstance(self.train_dataset, InMemoryStream) else config.num_workers,
+                drop_last=True,  # every process must contribute the same number of clips to the global batch
+                pin_memory=self.device.type == "cuda",
+                # An own generator: creating the iterator must not draw from the global RNG (exact resume).
+                generator=torch.Generator().manual_seed(
+                    config.seed + 1000 * self.epoch + self.accelerator.process_index
+                ),
+                persistent_workers=False,
+            )
+            batches, fresh_epoch = 0, not self.positions
+            for batch in loader:
+                batches += 1
+                self.positions.update(batch.pop(STREAM_KEY))
+                yield batch
+            if batches == 0 and fresh_epoch:
+                raise RuntimeError(
+                    f"the training stream gave no full batch of {config.per_device_batch_size} clips "
+                    f"(epoch {self.epoch}); is the data empty or smaller than one batch per process?"
+                )
+            self.epoch += 1
+            self.positions = {}
+            if hasattr(self.train_dataset, "set_epoch"):
+                self.train_dataset.set_epoch(self.epoch)
+
+    # -- one micro-batch -------------------------------------------------------------------------------
+    def training_step(self, batch: dict[str, Any]) -> bool:
+        """Forward, backward and (at the end of an accumulation window) the optimiser step on one micro-batch.
+        Returns whether an optimiser step happened."""
+        accelerator, device = self.accelerator, self.device
+        with accelerator.accumulate(self.module):
+            video, text, logit_scale = self.module(
+                input_ids=batch["input_ids"].to(device, non_blocking=True),
+                pixel_values_videos=batch["pixel_values_videos"].to(device, non_blocking=True),
+                attention_mask=batch["attention_mask"].to(device, non_blocking=True),
+            )
+            loss, _ = gathered_contrastive_loss(video, text, logit_scale)
+            accelerator.backward(loss)
+            if accelerator.sync_gradients and self.config.max_grad_norm:
+                accelerator.clip_grad_norm_(self.module.parameters(), self.config.max_grad_norm)
+            self.optimizer.step()
+            if accelerator.sync_gradients:
+                self.scheduler.step()
+            self.optimizer.zero_grad(set_to_none=True)
+        self._window_loss += loss.detach().float().item()
+        self._window_micro += 1
+        self.logit_scale = logit_scale.detach()
+        if accelerator.sync_gradients:
+            self.step += 1
+        return accelerator.sync_gradients
+
+    # -- after each optimiser step ---------------------------------------------------------------------
+    def on_step_end(self) -> None:
+        """Log every `log_steps`, evaluate every `eval_steps`, checkpoint every `save_steps`."""
+        config, step = self.config, self.step
+        if step % config.log_steps == 0 or step == config.max_steps:
+            self.log(self._training_row())
+        if (
+            self.eval_examples
+            and config.eval_steps
+            and step % config.eval_steps == 0
+            and step < config.max_steps
+        ):
+            self.evaluate()
+        if config.save_steps and step % config.save_steps == 0:
+            trainer_state = {
+                "epoch": self.epoch,
+                "stream_positions": {str(k): v for k, v in self.positions.items()},
+            }
+            self.checkpoints.save(self.accelerator, step, trainer_state)
+
+    def _training_row(self) -> dict[str, Any]:
+        elapsed = time.perf_counter() - self._window_start
+        row = {
+            "step": self.step,
+            "loss": self._window_loss / self._window_micro,
+            "lr": self.scheduler.get_last_lr()[0],
+            "logit_scale": float(self.logit_scale),
+            "clips_per_s": self._window_micro * self.global_batch / max(elapsed, 1e-9),
+            "epoch": self.epoch,
+        }
+        if self.skip_stats is not None:
+            row.update(_global_skips(self.skip_stats, self.accelerator))
+        self._window_loss, self._window_micro, self._window_start = 0.0, 0, time.perf_counter()
+        return row
+
+    def log(self, row: dict[str, Any]) -> None:
+        """Record a row of metrics: history, trackers, ``metrics.jsonl``."""
+        self.history.append(row)
+        if self.accelerator.trackers:
+            self.accelerator.log({k: v for k, v in row.items() if k != "step"}, step=row["step"])
+        if self.accelerator.is_main_process:
+            with open(self.output_dir / "metrics.jsonl", "a") as f:
+                f.write(json.dumps(row) + "\n")
+
+    @torch.no_grad()
+    def evaluate(self) -> dict[str, float]:
+        """Text-to-video and video-to-text R@K on the held-out examples (clip ``i`` paired with caption ``i``),
+        with the metric of `viclip.evaluation`. Every process runs it (the module may be sharded)."""
+        from ..evaluation.retrieval_metrics import retrieval_metrics
+
+        self.module.eval()
+        videos, texts = [], []
+        size = self.config.eval_batch_size
+        for start in range(0, len(self.eval_examples), size):
+            batch = self.collate_fn(list(self.eval_examples[start : start + size]))
+            video, text, _ = self.module(
+                input_ids=batch["input_ids"].to(self.device),
+                pixel_values_videos=batch["pixel_values_videos"].to(self.device),
+                attention_mask=batch["attention_mask"].to(self.device),
+            )
+            videos.append(video.float().cpu())
+            texts.append(text.float().cpu())
+        self.module.train()
+        self.eval_metrics = retrieval_metrics(torch.cat(texts) @ torch.cat(videos).t())
+        self.log({"step": self.step, **{f"eval/{k}": v for k, v in self.eval_metrics.items()}})
+        return self.eval_metrics
+
+    # -- the end -----------------------------------------------------------------------------------------
+    def finalize(self) -> TrainResult:
+        """Final evaluation, the Hub folder ``final/``, trackers closed."""
+        accelerator = self.accelerator
+        if self.eval_examples:
+            self.evaluate()
+            if accelerator.is_main_process:
+                logger.info(
+                    "retrieval on %d held-out clips: %s", len(self.eval_examples), _format(self.eval_metrics)
+                )
+        accelerator.wait_for_everyone()
+        final_dir = self.output_dir / "final"
+        state_dict = accelerator.get_state_dict(self.module)  # every process takes part (sharded weights)
+        if accelerator.is_main_process:
+            model = accelerator.unwrap_model(self.module).model
+            if state_dict is not None:
+                state_dict = {k.removeprefix("model."): v for k, v in state_dict.items()}
+            processor = self.processor or _processor_for(self.config, model)
+            save_final_model(
+                model, final_dir, processor, state_dict=state_dict, model_card=self._model_card(model)
+            )
+            logger.info("saved the final model and processor to %s", final_dir)
+        accelerator.wait_for_everyone()
+        accelerator.end_training()
+        return TrainResult(
+            step=self.step, final_dir=final_dir, history=self.history, eval_metrics=self.eval_metrics
+        )
+
+    def _model_card(self, model: ViCLIPModel) -> str:
+        from ..hub.model_card import build_trained_model_card
+
+        config = self.config
+        data = config.train_annotations or "the data passed to `viclip.training.train`"
+        training = (
+            f"Trained with `viclip train` for {self.step} optimiser steps (global batch {self.global_batch}, "
+            f"learning rate {config.learning_rate:g}) on `{data}`."
+        )
+        if self.eval_metrics:
+            training += (
+                f" Held-out retrieval ({len(self.eval_examples)} clips): {_format(self.eval_metrics)}."
+            )
+        return build_trained_model_card(model, repo_id=self.output_dir.name, training=training)
+
+
+def setup(
     config: TrainingConfig,
     *,
     model: ViCLIPModel | None = None,
@@ -275,20 +501,8 @@ def train(
     collate_fn: Any = None,
     processor: Any = None,
     accelerator: Any = None,
-) -> TrainResult:
-    """Train ViCLIP with `config`.
-
-    Args:
-        config: the run settings.
-        model: a `ViCLIPModel` to train instead of building one from `config`.
-        train_dataset: this process's training examples (an iterable of dicts with ``pixel_values_videos``,
-            ``input_ids``, ``attention_mask``), instead of `load_internvid` over `config.train_annotations`.
-            With ``state_dict()``/``load_state_dict()`` it resumes in O(1); otherwise by skipping.
-        eval_examples: held-out examples for retrieval evaluation (instead of `config.eval_annotations`).
-        collate_fn: batches examples (default: `ViCLIPDataCollator` without ``return_loss``).
-        processor: saved with the final model (default: the model's `ViCLIPProcessor`).
-        accelerator: an `Accelerator` to use (default: one built from `config`).
-    """
+) -> TrainingRun:
+    """Build everything a run needs (arguments as in `train`) and restore a checkpoint when resuming."""
     from accelerate.utils import set_seed
 
     accelerator = accelerator or _make_accelerator(config)
@@ -315,7 +529,12 @@ def train(
 
     module = ContrastiveTrainingModule(model)
     optimizer = build_optimizer(
-        module, config.learning_rate, tuple(config.betas), config.adam_eps, config.weight_decay
+        module,
+        config.learning_rate,
+        tuple(config.betas),
+        config.adam_eps,
+        config.weight_decay,
+        config.layer_decay,
     )
     scheduler = build_scheduler(optimizer, config.num_warmup_steps, config.max_steps, config.min_lr_ratio)
     deepspeed_plugin = getattr(accelerator.state, "deepspeed_plugin", None)
@@ -324,152 +543,68 @@ def train(
     module, optimizer, scheduler = accelerator.prepare(module, optimizer, scheduler)
     set_seed(config.seed + accelerator.process_index)  # different masks and drop-path on every process
 
-    step, epoch, positions = 0, 0, {}
+    run = TrainingRun(
+        config, accelerator, module, optimizer, scheduler, train_dataset, eval_examples, collate_fn, processor,
+        checkpoints, skip_stats,
+    )  # fmt: skip
     if resume_path is not None:
         state = checkpoints.load(accelerator, resume_path)
-        step, epoch = state["step"], state["epoch"]
-        positions = {int(k): v for k, v in state["stream_positions"].items()}
-        logger.info("resumed from %s at step %d", resume_path, step)
-    if step >= config.max_steps:
-        logger.info("nothing to do: step %d >= max_steps %d", step, config.max_steps)
-
+        run.step, run.epoch = state["step"], state["epoch"]
+        run.positions = {int(k): v for k, v in state["stream_positions"].items()}
+        logger.info("resumed from %s at step %d", resume_path, run.step)
+    if run.step >= config.max_steps:
+        logger.info("nothing to do: step %d >= max_steps %d", run.step, config.max_steps)
     if accelerator.trackers:
         accelerator.init_trackers(config.project_name, config=_tracker_config(config))
-    metrics_file = output_dir / "metrics.jsonl"
     if accelerator.is_main_process:
         output_dir.mkdir(parents=True, exist_ok=True)
         config.save(output_dir / "training_config.yaml")
+    return run
 
-    history: list[dict[str, Any]] = []
-    eval_metrics = None
-    device = accelerator.device
-    unwrapped = accelerator.unwrap_model(module).model
-    global_batch = config.per_device_batch_size * accelerator.num_processes
 
-    def run_eval() -> dict[str, float]:
-        module.eval()
-        metrics = evaluate_retrieval(module, eval_examples, collate_fn, config.eval_batch_size, device)
-        module.train()
-        return metrics
+def train(
+    config: TrainingConfig,
+    *,
+    model: ViCLIPModel | None = None,
+    train_dataset: Any = None,
+    eval_examples: list[dict[str, Any]] | None = None,
+    collate_fn: Any = None,
+    processor: Any = None,
+    accelerator: Any = None,
+) -> TrainResult:
+    """Train ViCLIP with `config`.
 
-    def log(row: dict[str, Any]) -> None:
-        history.append(row)
-        if accelerator.trackers:
-            accelerator.log({k: v for k, v in row.items() if k != "step"}, step=row["step"])
-        if accelerator.is_main_process:
-            with open(metrics_file, "a") as f:
-                f.write(json.dumps(row) + "\n")
-
-    progress = tqdm(
-        total=config.max_steps, initial=step, desc="training", unit="step",
-        disable=not (config.progress and accelerator.is_local_main_process),
+    Args:
+        config: the run settings.
+        model: a `ViCLIPModel` to train instead of building one from `config`.
+        train_dataset: this process's training examples (an iterable of dicts with ``pixel_values_videos``,
+            ``input_ids``, ``attention_mask``), instead of `load_internvid` over `config.train_annotations`.
+            With ``state_dict()``/``load_state_dict()`` it resumes in O(1); otherwise by skipping.
+        eval_examples: held-out examples for retrieval evaluation (instead of `config.eval_annotations`).
+        collate_fn: batches examples (default: `ViCLIPDataCollator` without ``return_loss``).
+        processor: saved with the final model (default: the model's `ViCLIPProcessor`).
+        accelerator: an `Accelerator` to use (default: one built from `config`).
+    """
+    run = setup(
+        config, model=model, train_dataset=train_dataset, eval_examples=eval_examples, collate_fn=collate_fn,
+        processor=processor, accelerator=accelerator,
     )  # fmt: skip
-    window_loss, window_micro, window_start = 0.0, 0, time.perf_counter()
-    if hasattr(train_dataset, "set_epoch"):
-        train_dataset.set_epoch(epoch)
-    while step < config.max_steps:
-        stream = ResumableStream(train_dataset, positions)
-        loader = DataLoader(
-            stream,
-            batch_size=config.per_device_batch_size,
-            collate_fn=StreamCollator(collate_fn),
-            num_workers=0 if isinstance(train_dataset, InMemoryStream) else config.num_workers,
-            drop_last=True,  # every process must contribute the same number of clips to the global batch
-            pin_memory=device.type == "cuda",
-            # An own generator: creating the iterator must not draw from the global RNG (exact resume).
-            generator=torch.Generator().manual_seed(config.seed + 1000 * epoch + accelerator.process_index),
-            persistent_workers=False,
-        )
-        batches, fresh_epoch = 0, not positions
-        for batch in loader:
-            batches += 1
-            positions.update(batch.pop(STREAM_KEY))
-            with accelerator.accumulate(module):
-                video, text, logit_scale = module(
-                    input_ids=batch["input_ids"].to(device, non_blocking=True),
-                    pixel_values_videos=batch["pixel_values_videos"].to(device, non_blocking=True),
-                    attention_mask=batch["attention_mask"].to(device, non_blocking=True),
-                )
-                loss, _ = contrastive_loss(video, text, logit_scale)
-                accelerator.backward(loss)
-                if accelerator.sync_gradients and config.max_grad_norm:
-                    accelerator.clip_grad_norm_(module.parameters(), config.max_grad_norm)
-                optimizer.step()
-                if accelerator.sync_gradients:
-                    scheduler.step()
-                optimizer.zero_grad(set_to_none=True)
-            window_loss += loss.detach().float().item()
-            window_micro += 1
-            if not accelerator.sync_gradients:
+    progress = tqdm(
+        total=config.max_steps, initial=run.step, desc="training", unit="step",
+        disable=not (config.progress and run.accelerator.is_local_main_process),
+    )  # fmt: skip
+    if run.step < config.max_steps:
+        for batch in run.batches():
+            if not run.training_step(batch):
                 continue
-            step += 1
             progress.update(1)
-            if step % config.log_steps == 0 or step == config.max_steps:
-                elapsed = time.perf_counter() - window_start
-                row = {
-                    "step": step,
-                    "loss": window_loss / window_micro,
-                    "lr": scheduler.get_last_lr()[0],
-                    "logit_scale": float(logit_scale.detach()),
-                    "clips_per_s": window_micro * global_batch / max(elapsed, 1e-9),
-                    "epoch": epoch,
-                }
-                if skip_stats is not None:
-                    row.update(_global_skips(skip_stats, accelerator))
-                log(row)
-                progress.set_postfix(loss=f"{row['loss']:.4f}", lr=f"{row['lr']:.2e}")
-                window_loss, window_micro, window_start = 0.0, 0, time.perf_counter()
-            if (
-                eval_examples
-                and config.eval_steps
-                and step % config.eval_steps == 0
-                and step < config.max_steps
-            ):
-                eval_metrics = run_eval()
-                log({"step": step, **{f"eval/{k}": v for k, v in eval_metrics.items()}})
-            if config.save_steps and step % config.save_steps == 0:
-                trainer_state = {
-                    "epoch": epoch,
-                    "stream_positions": {str(k): v for k, v in positions.items()},
-                }
-                checkpoints.save(accelerator, step, trainer_state)
-            if step >= config.max_steps:
+            run.on_step_end()
+            if run.history and run.history[-1]["step"] == run.step and "loss" in run.history[-1]:
+                progress.set_postfix(loss=f"{run.history[-1]['loss']:.4f}")
+            if run.step >= config.max_steps:
                 break
-        else:
-            if batches == 0 and fresh_epoch:
-                raise RuntimeError(
-                    f"the training stream gave no full batch of {config.per_device_batch_size} clips "
-                    f"(epoch {epoch}); is the data empty or smaller than one batch per process?"
-                )
-            epoch += 1
-            positions = {}
-            if hasattr(train_dataset, "set_epoch"):
-                train_dataset.set_epoch(epoch)
     progress.close()
-
-    if eval_examples:
-        eval_metrics = run_eval()
-        log({"step": step, **{f"eval/{k}": v for k, v in eval_metrics.items()}})
-        if accelerator.is_main_process:
-            logger.info("retrieval on %d held-out clips: %s", len(eval_examples), _format(eval_metrics))
-
-    accelerator.wait_for_everyone()
-    final_dir = output_dir / "final"
-    state_dict = accelerator.get_state_dict(module)
-    if state_dict is not None:
-        state_dict = {k.removeprefix("model."): v for k, v in state_dict.items()}
-    save_final_model(
-        unwrapped,
-        state_dict,
-        final_dir,
-        processor or _processor_for(config, unwrapped),
-        accelerator.is_main_process,
-    )
-    if accelerator.is_main_process:
-        logger.info("saved the final model and processor to %s", final_dir)
-    accelerator.wait_for_everyone()
-    accelerator.end_training()
-    return TrainResult(step=step, final_dir=final_dir, history=history, eval_metrics=eval_metrics)
+    return run.finalize()
 
 
 def _global_skips(stats: Any, accelerator: Any) -> dict[str, int]:
@@ -495,46 +630,5 @@ def _tracker_config(config: TrainingConfig) -> dict[str, Any]:
 
 
 def _format(metrics: dict[str, float]) -> str:
-    return ", ".join(f"{k} {v:.1f}" for k, v in metrics.items() if "R@" in k)
-
-
-# ------------------------------------------------------------------------------------------------- CLI
-
-
-def parse_args(argv: list[str] | None) -> TrainingConfig:
-    """``--config FILE`` plus ``--key value`` overrides of any `TrainingConfig` field (``--resume`` is
-    ``--resume_from``)."""
-    parser = argparse.ArgumentParser(
-        prog="viclip train",
-        description="Train or fine-tune ViCLIP. Any TrainingConfig field can be overridden with --key value.",
-        epilog="Fields: " + ", ".join(TrainingConfig.__dataclass_fields__),
-    )
-    parser.add_argument("--config", help="YAML or JSON training config")
-    parser.add_argument("--resume", dest="resume_from", help='"latest" or a checkpoint folder')
-    parser.add_argument("--print_config", action="store_true", help="print the resolved config and exit")
-    args, rest = parser.parse_known_args(argv)
-    config = TrainingConfig.from_file(args.config) if args.config else TrainingConfig()
-    overrides = list(rest)
-    if args.resume_from:
-        overrides += ["--resume_from", args.resume_from]
-    config = config.with_overrides(overrides) if overrides else config
-    if args.print_config:
-        print(json.dumps(config.to_dict(), indent=2))
-        raise SystemExit(0)
-    return config
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of `viclip train` and `python -m viclip.training.train`."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    try:
-        config = parse_args(argv)
-        train(config)
-    except (ConfigError, CheckpointError, FileNotFoundError) as error:
-        print(f"viclip train: error: {error}", file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    """R@K figures as text; a K above the number of clips has no value (not applicable)."""
+    return ", ".join(f"{k} {v:.1f}" if v is not None else f"{k} n/a" for k, v in metrics.items() if "R@" in k)

@@ -11,7 +11,7 @@ from safetensors.torch import save_file
 sys.path[:0] = [str(Path(__file__).parents[1]), str(Path(__file__).parents[2])]
 from tiny_data import tiny_batch, tiny_model  # noqa: E402
 
-from viclip.training import ContrastiveTrainingModule, contrastive_loss  # noqa: E402
+from viclip.training import ContrastiveTrainingModule, gathered_contrastive_loss  # noqa: E402
 
 
 def worker(out_path: str) -> None:
@@ -23,7 +23,7 @@ def worker(out_path: str) -> None:
     batch = tiny_batch(8)
     local = {k: v[rank * 4 : (rank + 1) * 4] for k, v in batch.items()}
     video, text, scale = module(**local)
-    loss, logits = contrastive_loss(video, text, scale)
+    loss, logits = gathered_contrastive_loss(video, text, scale)
     accelerator.backward(loss)
     if accelerator.is_main_process:
         tensors = {"loss": loss.detach(), "logits": logits.detach(), "world": torch.tensor(world)}

@@ -22,7 +22,7 @@ from ..modeling import ViCLIPConfig, ViCLIPModel
 _RENAMES = {"vision_model.pre_layrnorm.": "vision_model.pre_layernorm."}
 
 
-def viclip_config_from_clip(
+def viclip_config_from_clip_model(
     clip_config: Any,
     num_frames: int = 8,
     max_position_embeddings: int = 32,
@@ -71,7 +71,7 @@ def _resize_positions(table: torch.Tensor, new_grid: int) -> torch.Tensor:
     return torch.cat([cls_row, grid])
 
 
-def clip_state_dict_to_viclip(
+def clip_model_state_dict_to_viclip(
     clip_state_dict: dict[str, torch.Tensor], config: ViCLIPConfig
 ) -> dict[str, torch.Tensor]:
     """Map a transformers `CLIPModel` state dict onto ViCLIP parameter names and shapes for `config`."""
@@ -98,7 +98,7 @@ def clip_state_dict_to_viclip(
     return out
 
 
-def viclip_from_clip(
+def viclip_from_clip_model(
     clip_model: Any,
     num_frames: int = 8,
     max_position_embeddings: int = 32,
@@ -113,10 +113,10 @@ def viclip_from_clip(
         from transformers import CLIPModel
 
         clip_model = CLIPModel.from_pretrained(clip_model)
-    config = viclip_config_from_clip(
+    config = viclip_config_from_clip_model(
         clip_model.config, num_frames, max_position_embeddings, image_size, **vision_overrides
     )
-    state_dict = clip_state_dict_to_viclip(clip_model.state_dict(), config)
+    state_dict = clip_model_state_dict_to_viclip(clip_model.state_dict(), config)
     model = ViCLIPModel(config)
     expected = model.state_dict()
     missing = sorted(set(expected) - set(state_dict))

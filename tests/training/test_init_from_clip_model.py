@@ -4,7 +4,7 @@ import pytest
 import torch
 from transformers import CLIPConfig, CLIPModel
 
-from viclip.training import viclip_from_clip
+from viclip.training import viclip_from_clip_model
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +21,7 @@ def tiny_clip() -> CLIPModel:
 
 
 def test_a_one_frame_video_embeds_like_the_clip_image(tiny_clip):
-    model = viclip_from_clip(tiny_clip, num_frames=8).eval()
+    model = viclip_from_clip_model(tiny_clip, num_frames=8).eval()
     images = torch.randn(2, 3, 32, 32)
     with torch.no_grad():
         expected = tiny_clip.get_image_features(pixel_values=images).pooler_output
@@ -30,7 +30,7 @@ def test_a_one_frame_video_embeds_like_the_clip_image(tiny_clip):
 
 
 def test_text_embeds_like_clip_within_32_tokens(tiny_clip):
-    model = viclip_from_clip(tiny_clip).eval()
+    model = viclip_from_clip_model(tiny_clip).eval()
     input_ids = torch.tensor([[49406, 320, 1929, 49407, 49407], [49406, 518, 49407, 49407, 49407]])
     with torch.no_grad():
         expected = tiny_clip.get_text_features(input_ids=input_ids).pooler_output
@@ -39,7 +39,7 @@ def test_text_embeds_like_clip_within_32_tokens(tiny_clip):
 
 
 def test_shapes_of_the_inflated_model(tiny_clip):
-    model = viclip_from_clip(tiny_clip, num_frames=4)
+    model = viclip_from_clip_model(tiny_clip, num_frames=4)
     embeddings = model.vision_model.embeddings
     assert embeddings.patch_embedding.weight.shape == (48, 3, 1, 8, 8)
     torch.testing.assert_close(
@@ -52,10 +52,10 @@ def test_shapes_of_the_inflated_model(tiny_clip):
 
 
 def test_a_different_frame_size_resizes_the_position_table(tiny_clip):
-    model = viclip_from_clip(tiny_clip, image_size=48)
+    model = viclip_from_clip_model(tiny_clip, image_size=48)
     assert model.vision_model.embeddings.position_embedding.weight.shape == (1 + 36, 48)
 
 
 def test_a_text_context_longer_than_clip_is_rejected(tiny_clip):
     with pytest.raises(ValueError, match="exceeds CLIP's text context"):
-        viclip_from_clip(tiny_clip, max_position_embeddings=100)
+        viclip_from_clip_model(tiny_clip, max_position_embeddings=100)

@@ -1,0 +1,119 @@
+"""Fine-tune ViCLIPForVideoClassification on labelled videos with the transformers Trainer.
+
+    viclip finetune-classifier --train train.csv --eval eval.csv --model ./viclip-b16 --output-dir out
+
+Lists are CSV/TSV/JSONL (path,start_sec,end_sec,label) or folders of class folders. The optimiser groups
+(layer-wise lr decay), the mixed-precision policy and the model sizes are those of `viclip train`. The output
+folder is a complete Hub folder with eval_results.json; it loads in pipeline("video-classification").
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from .base import UsageError
+from .options import positive_int
+
+HELP = "fine-tune ViCLIPForVideoClassification on labelled videos (Trainer)"
+MIXED_PRECISION_MODES = ("auto", "no", "fp16", "bf16")  # viclip.training.precision.MIXED_PRECISION_MODES
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    data = parser.add_argument_group("data")
+    data.add_argument(
+        "--train",
+        required=True,
+        metavar="LIST",
+        help="labelled list (CSV/TSV/JSONL) or a folder of class folders",
+    )
+    data.add_argument("--eval", metavar="LIST", help="held-out list or class folders (same classes)")
+    data.add_argument(
+        "--labels",
+        metavar='"A,B,C"',
+        help="comma-separated class names in index order (default: sorted training labels)",
+    )
+    data.add_argument(
+        "--no-verify", action="store_true", help="skip the up-front decode check of every video"
+    )
+    data.add_argument(
+        "--no-flip", action="store_true", help="no horizontal flip in training (labels that a mirror changes)"
+    )
+    data.add_argument(
+        "--num-workers",
+        type=int,
+        default=0,
+        help="DataLoader workers (and processes of the up-front video check)",
+    )
+    model = parser.add_argument_group("model")
+    model.add_argument(
+        "--model", metavar="PATH", help="ViCLIP or classifier folder to start from (default: random init)"
+    )
+    model.add_argument(
+        "--scratch", default="small", help="size of a random init: tiny, small, viclip-b16, viclip-l14"
+    )
+    model.add_argument("--image-size", type=positive_int, default=32, help="frame size of a random init")
+    model.add_argument("--patch-size", type=positive_int, default=8, help="patch size of a random init")
+    model.add_argument("--num-frames", type=positive_int, default=8, help="frames per clip of a random init")
+    train = parser.add_argument_group("training")
+    train.add_argument("--output-dir", required=True, metavar="DIR")
+    train.add_argument("--epochs", type=float, default=10.0)
+    train.add_argument("--max-steps", type=int, default=-1, help="optimiser steps (default: --epochs)")
+    train.add_argument("--batch-size", type=positive_int, default=16)
+    train.add_argument("--eval-batch-size", type=positive_int, default=16)
+    train.add_argument("--lr", type=float, default=1e-3)
+    train.add_argument("--weight-decay", type=float, default=0.05)
+    train.add_argument("--layer-decay", type=float, default=0.75, help="layer-wise lr decay (1: none)")
+    train.add_argument(
+        "--warmup", type=float, default=0.1, help="warm-up steps, or a fraction of the steps if < 1"
+    )
+    train.add_argument("--label-smoothing", type=float, default=0.1)
+    train.add_argument("--drop-path", type=float, default=0.1)
+    train.add_argument("--classifier-dropout", type=float, default=0.0)
+    train.add_argument(
+        "--mixed-precision",
+        choices=MIXED_PRECISION_MODES,
+        default="auto",
+        help="auto: bf16 where the GPU has it, else fp16 on CUDA, else none",
+    )
+    train.add_argument("--gradient-checkpointing", action="store_true")
+    train.add_argument(
+        "--eval-clips", type=positive_int, default=1, help="temporal clips per video at evaluation"
+    )
+    train.add_argument(
+        "--eval-crops", type=int, choices=(1, 3), default=1, help="spatial crops per clip at evaluation"
+    )
+    train.add_argument("--logging-steps", type=positive_int, default=10)
+    train.add_argument("--seed", type=int, default=0)
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+    import logging
+    from pathlib import Path
+
+    if not Path(args.train).exists():
+        raise UsageError(f"--train {args.train!r} does not exist")
+    if args.eval and not Path(args.eval).exists():
+        raise UsageError(f"--eval {args.eval!r} does not exist")
+    if not 0.0 < args.layer_decay <= 1.0:
+        raise UsageError(f"--layer-decay must be in (0, 1], got {args.layer_decay}")
+
+    from ..classification.finetune import FinetuneConfig, finetune_classifier
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    config = FinetuneConfig(
+        train=args.train, output_dir=args.output_dir, eval=args.eval,
+        labels=args.labels.split(",") if args.labels else None, verify=not args.no_verify, flip=not args.no_flip,
+        num_workers=args.num_workers, model=args.model, scratch=args.scratch, image_size=args.image_size,
+        patch_size=args.patch_size, num_frames=args.num_frames, epochs=args.epochs, max_steps=args.max_steps,
+        batch_size=args.batch_size, eval_batch_size=args.eval_batch_size, learning_rate=args.lr,
+        weight_decay=args.weight_decay, layer_decay=args.layer_decay, warmup=args.warmup,
+        label_smoothing=args.label_smoothing, drop_path=args.drop_path, classifier_dropout=args.classifier_dropout,
+        mixed_precision=args.mixed_precision, gradient_checkpointing=args.gradient_checkpointing,
+        eval_clips=args.eval_clips, eval_crops=args.eval_crops, logging_steps=args.logging_steps, seed=args.seed,
+    )  # fmt: skip
+    results = finetune_classifier(config)
+    if results:
+        print(json.dumps({k: v for k, v in results.items() if k.startswith("eval_")}, indent=2))
+    print(f"saved the classifier and its processor to {args.output_dir}")
+    return 0

@@ -1,0 +1,75 @@
+"""Train or fine-tune ViCLIP with Accelerate: the contrastive recipe of the paper, from one CPU to many GPU nodes.
+
+    viclip train --config synthetic_cpu
+    viclip train --config internvid10m_flt_b16 --video_root /data/internvid/videos --per_device_batch_size 256
+    viclip train --config run.yaml --resume latest
+    accelerate launch --config_file configs/accelerate/multi_gpu.yaml -m viclip.train --config ...
+    torchrun --nproc_per_node 2 -m viclip.train --config ...     (several processes on CPU)
+
+--config is a YAML/JSON file of TrainingConfig fields or a built-in config (finetune_small, internvid10m_flt_b16,
+internvid10m_flt_l14, synthetic_cpu). Any field can be overridden on the command line with --key value
+(--learning_rate 1e-4, --freeze_text false, --betas 0.9 0.95); --print-config shows the result.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from .base import UsageError
+
+HELP = "train or fine-tune ViCLIP with Accelerate (YAML configs, checkpoints, resume)"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="NAME_OR_PATH", help="a built-in config name or a YAML/JSON file")
+    parser.add_argument(
+        "--resume", metavar="CHECKPOINT", help='"latest" or a checkpoint folder to resume from'
+    )
+    parser.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
+    parser.epilog = "Any other --key value is an override of a TrainingConfig field (see --print-config)."
+    accept_overrides(parser)
+
+
+def accept_overrides(parser: argparse.ArgumentParser) -> None:
+    """Collect the arguments `parser` does not know into ``args.overrides`` (``--key value`` pairs of a
+    dataclass, checked later by `transformers.HfArgumentParser`) instead of failing on them.
+
+    argparse cannot express "any other option" (``nargs=REMAINDER`` does not start at an option), so this
+    parser keeps what `parse_known_args` leaves over; a subparser is always called through it.
+    """
+    parse_known_args = parser.parse_known_args
+
+    def parse_known_args_with_overrides(args=None, namespace=None):
+        namespace, extras = parse_known_args(args, namespace)
+        namespace.overrides = [*getattr(namespace, "overrides", []), *extras]
+        return namespace, []
+
+    parser.set_defaults(overrides=[])
+    parser.parse_known_args = parse_known_args_with_overrides
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+
+    from ..training.config import ConfigError, parse_training_config, read_config_file, resolve_config_path
+
+    overrides = [arg for arg in args.overrides if arg != "--"]
+    if args.resume:
+        overrides += ["--resume_from", args.resume]
+    try:
+        values, source = {}, "config"
+        if args.config:
+            path = resolve_config_path(args.config)
+            values, source = read_config_file(path), str(path)
+        config = parse_training_config(values, overrides, source=source)
+    except ConfigError as error:
+        raise UsageError(str(error)) from None
+    if args.print_config:
+        print(json.dumps(config.to_dict(), indent=2))
+        return 0
+
+    from ..training.train import train
+
+    result = train(config)
+    print(f"trained {result.step} steps; the model is in {result.final_dir}")
+    return 0
