@@ -8,16 +8,11 @@ after ``import viclip``): `AutoConfig`, `AutoModel`, `AutoModelForVideoClassific
 ``trust_remote_code``.
 """
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
 from . import _registration
 from ._lazy import lazy_exports
-
-try:
-    __version__ = version("viclip")
-except PackageNotFoundError:  # a source tree that was never installed
-    __version__ = "0+unknown"
+from .version import __version__
 
 _EXPORTS: dict[str, str] = {
     "ConversionError": "conversion",

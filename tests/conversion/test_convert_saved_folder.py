@@ -29,6 +29,7 @@ def test_plain_saved_folder_converts_into_a_complete_hub_folder(
 def test_saved_folder_of_another_size_lists_its_problems(tiny_model, tmp_path, capsys, tiny_config_json):
     saved = tmp_path / "final"
     tiny_model.save_pretrained(saved)
+    capsys.readouterr()  # the saving's own progress bar
     code, output = run_convert(tmp_path, saved, "--config", str(tiny_config_json))
     err = capsys.readouterr().err
     assert code == 1 and err.count("\n") == 1

@@ -86,7 +86,7 @@ def test_card_of_a_conversion_without_verify_claims_no_check(tmp_path):
         == 0
     )
     card = (out / "README.md").read_text()
-    assert "verify" not in card.lower() and "original code" not in card
+    assert "--verify" not in card and "checked" not in card and "compared" not in card
     assert "every original weight mapped to exactly one weight" in card
 
 
@@ -94,4 +94,73 @@ def test_trained_model_card_names_the_classifier_labels(tiny_classifier):
     card = build_trained_model_card(tiny_classifier, repo_id="me/classifier")
     assert parse_card_metadata(card)["pipeline_tag"] == "video-classification"
     assert "predicts 2 classes: left, right" in card
-    assert "Published results" not in card and "original code" not in card
+    assert "Published results" not in card and "checked against" not in card
+
+
+def _kinetics_results(tmp_path, top1: float):
+    from viclip.evaluation.benchmarks import write_results
+
+    results = {
+        "benchmark": "Kinetics-400",
+        "metrics": {"top1": top1, "top5": 80.0, "avg": (top1 + 80.0) / 2},
+        "data": {"num_evaluated": 3, "num_rows": 4, "evaluated_fraction": 0.75},
+        "model": {"name": "me/viclip", "revision": "abc123"},
+        "protocol": {"frames": 8, "dtype": "float32"},
+    }
+    return write_results(results, tmp_path / f"k400-{top1}.json")
+
+
+def test_results_file_given_to_convert_fills_the_card(tmp_path, tiny_config_json):
+    from viclip.commands import main
+    from viclip_testing import TINY_CHECKPOINT
+
+    results = _kinetics_results(tmp_path, 60.0)
+    out = tmp_path / "with-results"
+    argv = [
+        "convert",
+        "--checkpoint",
+        str(TINY_CHECKPOINT),
+        "--output-dir",
+        str(out),
+        "--config",
+        str(tiny_config_json),
+    ]
+    assert main([*argv, "--results", str(results), "--quiet"]) == 0
+    card = (out / "README.md").read_text()
+    assert "## Evaluation results (measured with viclip)" in card
+    assert (
+        "| Kinetics-400 zero-shot top-1 / top-5 / AVG | 60.00 / 80.00 / 70.00 (3 of 4 videos (75.0%)) |"
+        in card
+    )
+    assert card.index("## Evaluation results") < card.index("## License and citation")
+
+
+def test_results_replace_an_earlier_evaluation_section():
+    from viclip.hub.model_card import with_evaluation_results
+
+    card = "# T\n\n## Usage\n\nx\n\n## License and citation\n\nApache\n"
+    once = with_evaluation_results(card, ["| a | 1 |"])
+    twice = with_evaluation_results(once, ["| a | 2 |"])
+    assert twice.count("## Evaluation results") == 1 and "| a | 2 |" in twice and "| a | 1 |" not in twice
+    assert twice.endswith("## License and citation\n\nApache\n")
+
+
+def test_a_file_that_is_not_a_results_file_is_a_usage_error(tmp_path, capsys, tiny_config_json):
+    from viclip.commands import main
+    from viclip_testing import TINY_CHECKPOINT
+
+    bogus = tmp_path / "r.json"
+    bogus.write_text("{}")
+    out = tmp_path / "x"
+    argv = [
+        "convert",
+        "--checkpoint",
+        str(TINY_CHECKPOINT),
+        "--output-dir",
+        str(out),
+        "--config",
+        str(tiny_config_json),
+    ]
+    assert main([*argv, "--results", str(bogus)]) == 2
+    assert "is not a viclip benchmark results file" in capsys.readouterr().err
+    assert not out.exists()

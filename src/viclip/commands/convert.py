@@ -62,7 +62,30 @@ def configure(parser: argparse.ArgumentParser) -> None:
         choices=RELEASE_NAMES,
         help="which released checkpoint this is, for the model card (default: guessed from the file name)",
     )
+    parser.add_argument(
+        "--results",
+        action="append",
+        default=[],
+        metavar="FILE.json",
+        help="a results file of `viclip evaluate kinetics|msrvtt --output` measured on this model: its table goes "
+        "into the model card (repeatable)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def evaluation_tables(paths: list[str]) -> list[str]:
+    """The Markdown tables of ``--results`` files (shared with `viclip push`)."""
+    from ..evaluation.benchmarks import read_results, results_markdown_table
+    from .options import require_file
+
+    tables = []
+    for path in paths:
+        require_file(path, "--results")
+        try:
+            tables.append(results_markdown_table(read_results(path)))
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+    return tables
 
 
 def run(args: argparse.Namespace) -> int:
@@ -72,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"checkpoint {args.checkpoint!r} does not exist")
     if args.config is not None and not Path(args.config).is_file():
         raise UsageError(f"--config {args.config!r} is not a file")
+
+    tables = evaluation_tables(args.results)
 
     from ..conversion import convert_checkpoint
 
@@ -85,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
         force=args.force,
         verify=args.verify,
         release=args.release,
+        evaluation_tables=tables,
         progress=not args.quiet,
     )
     size = result.preset or "custom config"

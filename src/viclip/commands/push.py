@@ -35,6 +35,8 @@ def _format_size(size: float) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from ..hub import PushError, check_folder, check_repo_id, list_upload_files, push_folder
     from .options import require_dir
 
@@ -43,14 +45,23 @@ def run(args: argparse.Namespace) -> int:
         check_repo_id(args.repo_id)
     except PushError as error:
         raise UsageError(str(error)) from None
+    from ..hub.model_card import with_evaluation_results
+    from .convert import evaluation_tables
+
+    tables = evaluation_tables(args.results)
     check_folder(args.folder)
     files = list_upload_files(args.folder)
+    card = None
+    if tables:
+        card = with_evaluation_results((Path(args.folder) / "README.md").read_text(encoding="utf-8"), tables)
     if args.dry_run:
         where = args.repo_id + (f"@{args.revision}" if args.revision else "")
         private = " (private)" if args.private else ""
         print(f"dry run: {args.folder} loads; would upload {len(files)} files to {where}{private}:")
         for item in files:
             print(f"  {item.path_in_repo}  {_format_size(item.size)}")
+        if tables:
+            print(f"the uploaded README.md gets the results of {len(tables)} evaluation(s)")
         return 0
     url = push_folder(
         args.folder,
@@ -59,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
         revision=args.revision,
         commit_message=args.commit_message,
         token=args.token,
+        model_card=card,
     )
     print(f"uploaded {len(files)} files from {args.folder} to {args.repo_id}: {url}")
     return 0

@@ -9,7 +9,7 @@ existing folder is only replaced with ``force=True``.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +17,14 @@ import torch
 from transformers.dynamic_module_utils import custom_object_save
 
 from ..hub.folder import HubFolderError, atomic_folder, auto_class, finish_folder, write_processor
-from ..hub.model_card import RELEASES, Release, build_model_card, guess_release, size_label
+from ..hub.model_card import (
+    RELEASES,
+    Release,
+    build_model_card,
+    guess_release,
+    size_label,
+    with_evaluation_results,
+)
 from ..modeling.configuration_viclip import ViCLIPConfig
 from ..modeling.modeling_viclip import ViCLIPModel
 from ..modeling.original_state_dict import (
@@ -87,6 +94,7 @@ def convert_checkpoint(
     force: bool = False,
     verify: bool = False,
     release: str | None = None,
+    evaluation_tables: Sequence[str] = (),
     progress: bool = True,
 ) -> ConversionResult:
     """Converts an original ViCLIP checkpoint (any layout, see `load_checkpoint`) into a Hugging Face folder.
@@ -103,6 +111,8 @@ def convert_checkpoint(
             ``trust_remote_code`` in a process without viclip (see `verify_folder`).
         release: a key of `RELEASES` naming the training data for the model card ("none": unknown); default: guessed
             from the file name.
+        evaluation_tables: Markdown tables of results measured on this model (see
+            `viclip.evaluation.benchmarks.results_markdown_table`), added to the model card.
         progress: show tqdm progress.
 
     Raises:
@@ -142,19 +152,17 @@ def convert_checkpoint(
                     "`trust_remote_code` without it) and found outputs equal to the converted model's "
                     f"({report.summary()}). The outputs were not compared with the original code here."
                 )
-            files = finish_folder(
-                work,
-                build_model_card(
-                    model_size=size_label(model_config),
-                    image_size=model_config.vision_config.image_size,
-                    num_frames=model_config.vision_config.num_frames,
-                    num_parameters=num_parameters,
-                    dtype=str(torch_dtype).removeprefix("torch."),
-                    provenance=provenance,
-                    release=chosen_release,
-                    repo_id=output_dir.name,
-                ),
+            card = build_model_card(
+                model_size=size_label(model_config),
+                image_size=model_config.vision_config.image_size,
+                num_frames=model_config.vision_config.num_frames,
+                num_parameters=num_parameters,
+                dtype=str(torch_dtype).removeprefix("torch."),
+                provenance=provenance,
+                release=chosen_release,
+                repo_id=output_dir.name,
             )
+            files = finish_folder(work, with_evaluation_results(card, evaluation_tables))
     except HubFolderError as error:
         raise ConversionError(str(error)) from None
     return ConversionResult(

@@ -150,8 +150,6 @@ def verify_folder(
     """
     from transformers import AutoModel, AutoProcessor
 
-    from .. import modeling, processing  # noqa: F401 - importing them registers the Auto classes
-
     folder = Path(folder)
     try:
         report = VerificationReport(third_party_imports=check_remote_code_imports(folder))

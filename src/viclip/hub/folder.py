@@ -172,9 +172,17 @@ def save_hub_folder(
         )
     if model_card is None:
         model_card = build_trained_model_card(model, repo_id=Path(output_dir).name)
+    from transformers.dynamic_module_utils import custom_object_save
+
+    config = model.config
+    auto_map = getattr(config, "auto_map", None)
     with atomic_folder(output_dir, force=force) as work:
-        with auto_class(model, AUTO_CLASS_OF_MODEL[class_name]), auto_class(model.config, "AutoConfig"):
-            model.save_pretrained(work, max_shard_size=max_shard_size)
+        try:
+            with auto_class(model, AUTO_CLASS_OF_MODEL[class_name]), auto_class(config, "AutoConfig"):
+                custom_object_save(model, work, config=config)  # the code files, and auto_map in the config
+                model.save_pretrained(work, max_shard_size=max_shard_size)
+        finally:
+            config.auto_map = auto_map  # the in-memory model stays as it was
         write_processor(work, processor)
         files = finish_folder(work, model_card)
     return files

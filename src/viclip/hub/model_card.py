@@ -7,6 +7,7 @@ shows them for the release they were measured on, never for other weights.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -235,7 +236,7 @@ def build_model_card(
     if release is not None and release.results is not None:
         sections.append(_results_section(release.results))
     sections += [
-        "## License and citation",
+        _LICENSE_HEADING,
         "The weights and the original code are released by OpenGVLab under the Apache License 2.0.",
         "```bibtex\n@inproceedings{wang2024internvid,\n"
         "  title={InternVid: A Large-scale Video-Text Dataset for Multimodal Understanding and Generation},\n"
@@ -273,6 +274,26 @@ def build_trained_model_card(model, *, repo_id: str, training: str | None = None
         training=training,
         pipeline_tag="video-classification" if is_classifier else PIPELINE_TAG,
     )
+
+
+EVALUATION_HEADING = "## Evaluation results (measured with viclip)"
+_LICENSE_HEADING = "## License and citation"
+
+
+def with_evaluation_results(card: str, tables: Sequence[str]) -> str:
+    """The card with an evaluation section holding ``tables`` (Markdown, e.g. from
+    `viclip.evaluation.benchmarks.results_markdown_table`), replacing an earlier one; before the license."""
+    if not tables:
+        return card
+    section = EVALUATION_HEADING + "\n\n" + "\n\n".join(table.strip() for table in tables) + "\n\n"
+    start = card.find(EVALUATION_HEADING)
+    if start >= 0:
+        end = card.find("\n## ", start + len(EVALUATION_HEADING))
+        card = card[:start] + (card[end + 1 :] if end >= 0 else "")
+    position = card.find(_LICENSE_HEADING)
+    if position < 0:
+        return card.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n"
+    return card[:position] + section + card[position:]
 
 
 def parse_card_metadata(text: str) -> dict:

@@ -76,8 +76,6 @@ def check_folder(folder: str | Path, load: bool = True) -> None:
     import transformers
     from transformers.utils import logging as hf_logging
 
-    from .. import modeling, processing  # noqa: F401 - importing them registers the Auto classes
-
     architectures = json.loads((folder / "config.json").read_text()).get("architectures") or ["ViCLIPModel"]
     expected = architectures[0]
     if expected not in AUTO_CLASS_OF_MODEL:
@@ -127,9 +125,14 @@ def push_folder(
     revision: str | None = None,
     commit_message: str | None = None,
     token: str | None = None,
+    model_card: str | None = None,
     api=None,
 ) -> str:
-    """Creates the repo (and branch) if needed and uploads the folder as one commit. Returns the commit URL."""
+    """Creates the repo (and branch) if needed and uploads the folder as one commit. Returns the commit URL.
+
+    ``model_card`` replaces the folder's README.md in the upload (e.g. with evaluation results added); the card's
+    usage example is pointed at ``repo_id`` either way.
+    """
     from huggingface_hub import CommitOperationAdd, HfApi
 
     check_repo_id(repo_id)
@@ -141,7 +144,8 @@ def push_folder(
     operations = []
     for item in list_upload_files(folder):
         if item.path_in_repo == "README.md":
-            content = card_for_repo(item.local_path.read_text(), repo_id).encode()
+            card = model_card if model_card is not None else item.local_path.read_text(encoding="utf-8")
+            content = card_for_repo(card, repo_id).encode()
             operations.append(CommitOperationAdd(path_in_repo="README.md", path_or_fileobj=content))
         else:
             operations.append(
