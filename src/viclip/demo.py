@@ -24,38 +24,38 @@ from typing import Any
 
 import torch
 
+from .processing import VideoClip
+
 # The embedded default: the built-in training config `synthetic_cpu` (a small ViCLIP trained from scratch on
 # synthetic moving shapes in a few CPU minutes).
 DEMO_CONFIG = "synthetic_cpu"
 
 
-@dataclass
-class HeldOutClip:
-    """One annotated held-out clip of the synthetic data."""
+@dataclass(frozen=True)
+class HeldOutExample:
+    """One annotated held-out clip of the synthetic data: the clip and what its caption says."""
 
-    path: str
-    start: float
-    end: float
+    clip: VideoClip
     caption: str
     color: str
     shape: str
     direction: str
 
 
-def read_held_out_clips(annotations: str | os.PathLike, video_root: str | os.PathLike) -> list[HeldOutClip]:
+def read_held_out_clips(annotations: str | os.PathLike, video_root: str | os.PathLike) -> list[HeldOutExample]:
     """The synthetic held-out rows joined to their videos (whole videos, read by seeking)."""
     from .data.annotations import parse_row
     from .data.synthetic import COLORS, DIRECTIONS, SHAPES
-    from .data.video_index import VideoIndex
+    from .data.video_locator import VideoLocator
 
-    index = VideoIndex(video_root)
+    locator = VideoLocator(video_root)
     clips = []
     for line_number, line in enumerate(Path(annotations).read_text().splitlines(), start=1):
         if not line.strip():
             continue
         row = parse_row(json.loads(line))
-        location = index.locate(row.youtube_id, row.start_sec, row.end_sec)
-        if location is None:
+        clip = locator.locate(row.youtube_id, row.start_sec, row.end_sec)
+        if clip is None:
             raise FileNotFoundError(
                 f"{annotations}:{line_number}: no video for {row.youtube_id!r} under {video_root}"
             )
@@ -63,12 +63,11 @@ def read_held_out_clips(annotations: str | os.PathLike, video_root: str | os.Pat
         color, shape, direction = words[1], words[2], words[-1]
         if color not in COLORS or shape not in SHAPES or direction not in DIRECTIONS:
             raise ValueError(f"{annotations}:{line_number}: not a synthetic caption: {row.caption!r}")
-        start, end = (None, None) if location.is_clip else (row.start_sec, row.end_sec)
-        clips.append(HeldOutClip(str(location.path), start, end, row.caption, color, shape, direction))
+        clips.append(HeldOutExample(clip, row.caption, color, shape, direction))
     return clips
 
 
-def direction_accuracy(encoder: Any, clips: list[HeldOutClip], video_embeds: torch.Tensor) -> float:
+def direction_accuracy(encoder: Any, clips: list[HeldOutExample], video_embeds: torch.Tensor) -> float:
     """Percent of clips whose caption wins among the four captions that differ only in direction (chance 25)."""
     from .data.synthetic import DIRECTIONS, caption_for
 
@@ -91,7 +90,6 @@ def run_synthetic_demo(
         CaptionedVideos,
         LabelledVideo,
         VideoTextEmbedder,
-        VideoItem,
         evaluate_classification,
         evaluate_retrieval,
     )
@@ -123,7 +121,7 @@ def run_synthetic_demo(
     print("[4/6] held-out evaluation: retrieval, zero-shot classification, direction test")
     data_dir = Path(config.train_annotations).parent
     clips = read_held_out_clips(data_dir / "held_out.jsonl", data_dir / "videos")
-    items = [VideoItem(c.path, c.start, c.end) for c in clips]
+    items = [c.clip for c in clips]
     captions = [c.caption for c in clips]
     gallery = CaptionedVideos(items, captions, list(range(len(items))))
     retrieval = evaluate_retrieval(
@@ -145,8 +143,7 @@ def run_synthetic_demo(
     sample = clips[0]
     classify = pipeline("zero-shot-video-classification", model=model, processor=processor)
     labels = [caption_for(sample.color, sample.shape, d) for d in DIRECTIONS]
-    predictions = classify({"path": sample.path, "start": sample.start, "end": sample.end},
-                           candidate_labels=labels, templates="single")  # fmt: skip
+    predictions = classify(sample.clip, candidate_labels=labels, templates="single")
 
     report = {
         "hub_folder": str(folder),
@@ -164,9 +161,9 @@ def run_synthetic_demo(
         "direction_accuracy": direction,
         "direction_chance": 100.0 / len(DIRECTIONS),
         "sample_clip": {
-            "path": sample.path,
-            "start": sample.start,
-            "end": sample.end,
+            "path": sample.clip.path,
+            "start_sec": sample.clip.start_sec,
+            "end_sec": sample.clip.end_sec,
             "caption": sample.caption,
         },
         "sample_prediction": predictions,

@@ -25,7 +25,7 @@ def test_held_out_rows_are_joined_to_their_videos(tmp_path):
     assert len(clips) == data.num_held_out_clips == 2
     for clip in clips:
         assert clip.caption == caption_for(clip.color, clip.shape, clip.direction)
-        assert clip.path.endswith(".mp4") and clip.start < clip.end
+        assert clip.clip.path.endswith(".mp4") and clip.clip.start_sec < clip.clip.end_sec
 
 
 class DirectionEncoder:

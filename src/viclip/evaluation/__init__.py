@@ -39,7 +39,6 @@ _EXPORTS = {
     "resolve_templates": "templates",
     "CaptionedVideos": "video_list",
     "LabelledVideo": "video_list",
-    "VideoItem": "video_list",
     "list_videos": "video_list",
     "read_captioned_videos": "video_list",
     "read_labelled_videos": "video_list",
@@ -66,7 +65,6 @@ if TYPE_CHECKING:
     from .video_list import (
         CaptionedVideos,
         LabelledVideo,
-        VideoItem,
         list_videos,
         read_captioned_videos,
         read_labelled_videos,
