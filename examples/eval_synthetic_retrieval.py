@@ -15,8 +15,9 @@ import json
 import sys
 from pathlib import Path
 
+from viclip.data import CaptionedVideos
 from viclip.demo import direction_accuracy, read_held_out_clips
-from viclip.evaluation import CaptionedVideos, VideoTextEmbedder, evaluate_retrieval
+from viclip.evaluation import VideoTextEmbedder, evaluate_retrieval
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -42,7 +42,9 @@ class HeldOutExample:
     direction: str
 
 
-def read_held_out_clips(annotations: str | os.PathLike, video_root: str | os.PathLike) -> list[HeldOutExample]:
+def read_held_out_clips(
+    annotations: str | os.PathLike, video_root: str | os.PathLike
+) -> list[HeldOutExample]:
     """The synthetic held-out rows joined to their videos (whole videos, read by seeking)."""
     from .data.annotations import parse_row
     from .data.synthetic import COLORS, DIRECTIONS, SHAPES
@@ -85,14 +87,9 @@ def run_synthetic_demo(
     """Steps 1-6 of the module docstring; returns the report (also written to `output_dir/report.json`)."""
     from transformers import AutoModel, AutoProcessor, pipeline
 
+    from .data import CaptionedVideos, LabelledVideo
     from .data.synthetic import DIRECTIONS, caption_for
-    from .evaluation import (
-        CaptionedVideos,
-        LabelledVideo,
-        VideoTextEmbedder,
-        evaluate_classification,
-        evaluate_retrieval,
-    )
+    from .evaluation import VideoTextEmbedder, evaluate_classification, evaluate_retrieval
     from .training import TrainingConfig
     from .training.train import train
 

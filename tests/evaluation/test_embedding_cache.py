@@ -3,8 +3,8 @@ import os
 import pytest
 import torch
 
+from viclip.data.video_list import list_videos
 from viclip.evaluation.embedding_cache import EmbeddingCache
-from viclip.evaluation.video_list import list_videos
 from viclip.processing import VideoClip
 
 

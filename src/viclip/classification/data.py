@@ -29,7 +29,7 @@ from torchvision.transforms import RandomResizedCrop
 
 from ..data.annotations import SkipReason
 from ..data.stats import SkipStats
-from ..evaluation.video_list import read_labelled_videos
+from ..data.video_list import read_labelled_videos
 from ..processing import VIDEO_EXTENSIONS, ViCLIPVideoProcessor, VideoClip, VideoDecodeError, read_video_clip
 from .multiview import multiview_pixel_values
 

@@ -35,7 +35,7 @@ COMMANDS: dict[tuple[str, ...], str] = {
 }
 
 GROUP_HELP: dict[str, str] = {
-    "evaluate": "evaluate a model: zero-shot classification or retrieval metrics on a labelled list",
+    "evaluate": "evaluate a model: the paper's Kinetics and MSR-VTT protocols, or your own labelled/captioned lists",
 }
 
 from .base import main  # noqa: E402  (the registry above is what main reads)

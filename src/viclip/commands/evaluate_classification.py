@@ -37,7 +37,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..evaluation import evaluate_classification, read_label_file, read_labelled_videos, resolve_templates
+    from ..data import read_labelled_videos
+    from ..evaluation import evaluate_classification, read_label_file, resolve_templates
 
     check_report_paths(args)
     listing = require_file(args.list, "video list")

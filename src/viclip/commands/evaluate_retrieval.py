@@ -31,7 +31,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..evaluation import evaluate_retrieval, read_captioned_videos
+    from ..data import read_captioned_videos
+    from ..evaluation import evaluate_retrieval
 
     check_report_paths(args)
     listing = require_file(args.list, "video list")

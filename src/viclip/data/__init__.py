@@ -1,3 +1,4 @@
+# ruff: noqa: F401  (the TYPE_CHECKING imports exist for type checkers and IDEs)
 """InternVid data: annotations, video lookup, the ``datasets`` pipeline, synthetic data and the downloader.
 
 Names are imported lazily, so ``viclip synthetic`` does not pay for importing ``datasets``.
@@ -16,6 +17,11 @@ _EXPORTS: dict[str, str] = {
     "format_timestamp": "annotations",
     "parse_row": "annotations",
     "parse_timestamp": "annotations",
+    "CaptionedVideos": "video_list",
+    "LabelledVideo": "video_list",
+    "list_videos": "video_list",
+    "read_captioned_videos": "video_list",
+    "read_labelled_videos": "video_list",
     "VideoLocator": "video_locator",
     "clip_filename": "video_locator",
     "SkipStats": "stats",
@@ -33,29 +39,7 @@ _EXPORTS: dict[str, str] = {
     "download_internvid": "download",
 }
 
-__all__ = [
-    "AnnotationFilter",
-    "ClipAnnotation",
-    "DownloadReport",
-    "PrepareReport",
-    "SkipReason",
-    "SkipStats",
-    "SyntheticDataset",
-    "ViCLIPExampleTransform",
-    "VideoLocator",
-    "caption_for",
-    "clip_filename",
-    "download_internvid",
-    "format_timestamp",
-    "generate_synthetic_internvid",
-    "internvid_collate",
-    "load_internvid",
-    "load_prepared",
-    "parse_row",
-    "parse_timestamp",
-    "prepare_internvid",
-    "push_prepared",
-]
+__all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
     from .annotations import (
@@ -73,6 +57,13 @@ if TYPE_CHECKING:
     from .stats import SkipStats
     from .synthetic import SyntheticDataset, caption_for, generate_synthetic_internvid
     from .transform import ViCLIPExampleTransform
+    from .video_list import (
+        CaptionedVideos,
+        LabelledVideo,
+        list_videos,
+        read_captioned_videos,
+        read_labelled_videos,
+    )
     from .video_locator import VideoLocator, clip_filename
 
 

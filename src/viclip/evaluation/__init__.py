@@ -37,11 +37,6 @@ _EXPORTS = {
     "ACTIONCLIP_TEMPLATES": "templates",
     "expand_templates": "templates",
     "resolve_templates": "templates",
-    "CaptionedVideos": "video_list",
-    "LabelledVideo": "video_list",
-    "list_videos": "video_list",
-    "read_captioned_videos": "video_list",
-    "read_labelled_videos": "video_list",
     "ZeroShotClassifier": "zero_shot",
     "template_averaged_scores": "zero_shot",
     "topk_accuracy": "zero_shot",
@@ -62,13 +57,6 @@ if TYPE_CHECKING:
     from .search import FolderIndex, embed_videos, index_folder
     from .tasks import evaluate_classification, evaluate_retrieval
     from .templates import ACTIONCLIP_TEMPLATES, expand_templates, resolve_templates
-    from .video_list import (
-        CaptionedVideos,
-        LabelledVideo,
-        list_videos,
-        read_captioned_videos,
-        read_labelled_videos,
-    )
     from .zero_shot import ZeroShotClassifier, template_averaged_scores, topk_accuracy
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import torch
 
+from ..data.video_list import CaptionedVideos, LabelledVideo
 from .embedder import VideoTextEmbedder
 from .metrics import RetrievalRecall, ZeroShotAccuracy
 from .plots import plot_confusion_matrix, plot_similarity_heatmap
 from .search import embed_videos
-from .video_list import CaptionedVideos, LabelledVideo
 
 
 def evaluate_classification(

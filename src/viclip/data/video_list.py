@@ -9,8 +9,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..data.annotations import optional_float
 from ..processing import VIDEO_EXTENSIONS, VideoClip
+from .annotations import optional_float
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from viclip.evaluation.video_list import list_videos, read_captioned_videos, read_labelled_videos
+from viclip.data.video_list import list_videos, read_captioned_videos, read_labelled_videos
 from viclip.processing import VideoClip
 
 
