@@ -60,3 +60,11 @@ def test_download_without_yt_dlp_is_one_line(tmp_path, capsys):
     assert main(argv) == 1
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and "yt-dlp executable" in err
+
+
+def test_download_ray_address_with_thread_engine_is_a_usage_error(tmp_path, capsys):
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text(json.dumps(_row("abcdefghijk")) + "\n")
+    argv = ["download", str(rows), "--output-dir", str(tmp_path / "v"), "--engine", "threads"]
+    assert main([*argv, "--ray-address", "auto"]) == 2
+    assert "--ray-address needs --engine ray" in capsys.readouterr().err

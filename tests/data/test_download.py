@@ -16,27 +16,29 @@ from .conftest import read_jsonl, write_jsonl
 
 FAKE_YT_DLP = """#!{python}
 # Fake yt-dlp: logs its arguments, fails for ids starting with "dead", else copies a real video.
+# (Paths written into the script, not the environment: Ray workers do not see the test's environment.)
 import json, os, shutil, sys
 args = sys.argv[1:]
-with open(os.environ["FAKE_YTDLP_LOG"], "a") as log:
+with open({log!r}, "a") as log:
     log.write(json.dumps(args) + "\\n")
 url = args[-1]
 if url.split("v=")[-1].startswith("dead"):
     print("ERROR: [youtube] " + url + ": Video unavailable", file=sys.stderr)
     sys.exit(1)
 out = args[args.index("-o") + 1].replace("%(ext)s", "mp4")
-shutil.copy(os.environ["FAKE_YTDLP_SOURCE"], out)
+shutil.copy({source!r}, out)
 """
 
 
 @pytest.fixture
-def fake_yt_dlp(tmp_path, synthetic, monkeypatch) -> Path:
+def fake_yt_dlp(tmp_path, synthetic) -> Path:
     path = tmp_path / "bin" / "yt-dlp"
     path.parent.mkdir()
-    path.write_text(FAKE_YT_DLP.format(python=sys.executable))
+    script = FAKE_YT_DLP.format(
+        python=sys.executable, log=str(tmp_path / "calls.jsonl"), source=str(synthetic.video_paths[0])
+    )
+    path.write_text(script)
     path.chmod(path.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setenv("FAKE_YTDLP_LOG", str(tmp_path / "calls.jsonl"))
-    monkeypatch.setenv("FAKE_YTDLP_SOURCE", str(synthetic.video_paths[0]))
     return path
 
 
@@ -110,3 +112,29 @@ def test_limit_caps_the_number_of_downloads(tmp_path, fake_yt_dlp, annotations):
         [annotations], tmp_path / "v", yt_dlp=str(fake_yt_dlp), limit=2, progress=False
     )
     assert len(report.downloaded) + len(report.failed) == 2
+
+
+def test_ray_engine_downloads_resumes_and_lists_failures_like_threads(
+    tmp_path, fake_yt_dlp, annotations, ray_local
+):
+    out = tmp_path / "videos"
+    report = download_internvid([annotations], out, yt_dlp=str(fake_yt_dlp), engine="ray", progress=False)
+    assert len(report.downloaded) == 4 and report.bad_rows == 1
+    assert list(report.failed) == ["deadVideo01_0.050_0.950"]
+    assert [f["youtube_id"] for f in read_jsonl(out / FAILURES_FILE)] == ["deadVideo01"]
+    threads = download_internvid([annotations], tmp_path / "t", yt_dlp=str(fake_yt_dlp), progress=False)
+    assert sorted(p.name for p in out.glob("*.mp4")) == sorted(p.name for p in (tmp_path / "t").glob("*.mp4"))
+
+    calls = len(_calls(tmp_path))
+    again = download_internvid(
+        [annotations], out, yt_dlp=str(fake_yt_dlp), engine="ray", skip_failed=True, progress=False
+    )
+    assert len(again.existing) == 4 and again.skipped_known_failures == ["deadVideo01_0.050_0.950"]
+    assert len(_calls(tmp_path)) == calls and sorted(threads.downloaded) == sorted(report.downloaded)
+
+
+def test_ray_address_needs_the_ray_engine(tmp_path, fake_yt_dlp, annotations):
+    with pytest.raises(ValueError, match="needs engine='ray'"):
+        download_internvid(
+            [annotations], tmp_path, yt_dlp=str(fake_yt_dlp), engine="threads", ray_address="auto"
+        )

@@ -2,14 +2,16 @@
 
 By default one file per row, only the annotated segment, saved as {YoutubeID}_{start}_{end}.mp4; with --whole,
 one {YoutubeID}.mp4 per video. Files already present are skipped, so a rerun resumes; failures are listed in
-OUTPUT_DIR/failures.jsonl. Python API: viclip.data.download_internvid.
+OUTPUT_DIR/failures.jsonl. With --engine ray (or --ray-address ADDR) the downloads are Ray tasks spread over the
+machines of a Ray cluster (every node must see --output-dir); resume and failures.jsonl work the same.
+Python API: viclip.data.download_internvid.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from .base import CommandError
+from .base import CommandError, UsageError
 from .options import add_quiet_argument, check_output_dir, positive_int, require_file
 
 HELP = "download InternVid clips with yt-dlp"
@@ -21,7 +23,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("annotations", nargs="+", help="InternVid annotation files (.jsonl or .parquet)")
     parser.add_argument("--output-dir", required=True, help="folder to download into (the video root)")
     parser.add_argument("--whole", action="store_true", help="download whole videos, not only the sections")
-    parser.add_argument("--workers", type=positive_int, default=4, help="parallel downloads (default: 4)")
+    parser.add_argument(
+        "--workers", type=positive_int, default=4, help="downloads at once, over the cluster with Ray (4)"
+    )
+    parser.add_argument(
+        "--engine",
+        choices=("threads", "ray"),
+        default=None,
+        help="threads of this machine (default) or Ray tasks spread over machines (default with --ray-address)",
+    )
+    parser.add_argument("--ray-address", default=None, help="Ray cluster address (implies --engine ray)")
     parser.add_argument("--yt-dlp", dest="yt_dlp", default=None, help="path of the yt-dlp executable")
     parser.add_argument(
         "--max-height", type=positive_int, default=360, help="highest resolution to fetch (default: 360)"
@@ -42,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
 
     files = [require_file(path, "annotation file") for path in args.annotations]
     check_output_dir(args.output_dir)
+    if args.engine == "threads" and args.ray_address:
+        raise UsageError("--ray-address needs --engine ray")
     report = download_internvid(
         files,
         args.output_dir,
@@ -54,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
         extra_args=args.yt_dlp_args.split(),
         timeout=args.timeout,
         progress=not args.quiet,
+        engine=args.engine,
+        ray_address=args.ray_address,
     )
     print(report.summary())
     if report.failed:

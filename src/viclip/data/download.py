@@ -6,10 +6,12 @@ Two modes, matching the layouts :mod:`viclip.data.video_locator` reads:
   (``--download-sections "*HH:MM:SS.mmm-HH:MM:SS.mmm"``), saved as ``{YoutubeID}_{start}_{end}.mp4``;
 - whole videos (``--whole``): one ``{YoutubeID}.mp4`` per video, read later by seeking.
 
-Downloads run in parallel; files already present are skipped, so a rerun resumes. Each download goes
-to ``{out}/.incomplete/`` and is moved into place only when yt-dlp succeeds. Failures (dead, private,
-geo-blocked videos are common) are written to ``{out}/failures.jsonl``; ``--skip-failed`` does not
-retry them.
+Downloads run in parallel: threads of this process (``engine="threads"``), or Ray tasks spread over the
+machines of a Ray cluster (``engine="ray"``, ``ray_address=``: one address gets throttled after tens of thousands
+of downloads; every node must see ``out_dir`` at the same path). Files already present are skipped, so a rerun
+resumes. Each download goes to ``{out}/.incomplete/`` and is moved into place only when yt-dlp succeeds. Failures
+(dead, private, geo-blocked videos are common) are written to ``{out}/failures.jsonl`` by the driver;
+``--skip-failed`` does not retry them.
 """
 
 from __future__ import annotations
@@ -28,13 +30,16 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from ..processing import VIDEO_EXTENSIONS
-from .annotations import AnnotationError, ClipAnnotation, parse_row
+from .annotations import AnnotationError, ClipAnnotation, parse_json_line, parse_row
 from .video_locator import clip_filename
 
 logger = logging.getLogger(__name__)
 
 FAILURES_FILE = "failures.jsonl"
+ENGINES = ("threads", "ray")
 _INCOMPLETE = ".incomplete"
+RAY_CPUS_PER_DOWNLOAD = 0.25
+"""Cores a Ray download task reserves: yt-dlp mostly waits on the network (4 downloads per core)."""
 
 
 @dataclass(frozen=True)
@@ -89,12 +94,16 @@ def find_yt_dlp(executable: str | None = None) -> list[str]:
 
 
 def iter_annotation_rows(files: Sequence[str | os.PathLike]) -> Iterator[dict]:
-    """Raw rows of local InternVid JSON Lines / Parquet files, read with ``datasets`` (streamed)."""
-    from .internvid import AnnotationSource, _builder_for
+    """Raw rows of local InternVid JSON Lines / Parquet files, read with ``datasets`` (streamed).
+
+    A JSON Lines row comes as ``{"text": line}`` (as ``load_internvid`` reads it); :func:`plan_jobs` parses it.
+    """
+    from .internvid import AnnotationSource, annotation_builder, iter_source_rows
 
     paths = tuple(os.fspath(f) for f in files)
-    _builder_for(paths)
-    yield from AnnotationSource(path=None, name=None, data_files=paths).load(streaming=True)
+    annotation_builder(paths)
+    source = AnnotationSource(path=None, name=None, data_files=paths)
+    yield from (raw for _, raw in iter_source_rows(source, 0, 1))
 
 
 def plan_jobs(rows: Iterable[dict], sections: bool, report: DownloadReport) -> list[DownloadJob]:
@@ -102,7 +111,7 @@ def plan_jobs(rows: Iterable[dict], sections: bool, report: DownloadReport) -> l
     jobs: dict[str, DownloadJob] = {}
     for i, raw in enumerate(rows):
         try:
-            clip = parse_row(raw)
+            clip = parse_row(parse_json_line(raw["text"]) if set(raw) == {"text"} else raw)
         except AnnotationError as e:
             report.bad_rows += 1
             logger.debug("row %d not downloadable: %s", i, e)
@@ -169,6 +178,40 @@ def _run_job(
     return job, None
 
 
+def _run_on_threads(
+    jobs: list[DownloadJob], workers: int, ray_address: str | None, job_args: tuple
+) -> Iterator[tuple[DownloadJob, str | None]]:
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(_run_job, job, *job_args) for job in jobs]
+        for future in as_completed(futures):
+            yield future.result()
+
+
+def _run_on_ray(
+    jobs: list[DownloadJob], workers: int, ray_address: str | None, job_args: tuple
+) -> Iterator[tuple[DownloadJob, str | None]]:
+    """Each download a Ray task, ``workers`` in flight, spread over the nodes; results as they finish."""
+    from .ray_runtime import import_ray, ray_session
+
+    ray = import_ray()
+    with ray_session(ray_address):
+        task = ray.remote(_run_job).options(
+            num_cpus=RAY_CPUS_PER_DOWNLOAD, scheduling_strategy="SPREAD", max_retries=0
+        )
+        shared = [ray.put(arg) for arg in job_args]
+        pending, queue = {}, list(reversed(jobs))
+        while queue or pending:
+            while queue and len(pending) < workers:
+                job = queue.pop()
+                pending[task.remote(job, *shared)] = job
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            job = pending.pop(ready[0])
+            try:
+                yield ray.get(ready[0])
+            except Exception as e:  # a crashed worker or lost node: this job failed, the others go on
+                yield job, f"Ray task failed: {type(e).__name__}: {e}".splitlines()[0]
+
+
 def _read_failures(path: Path) -> dict[str, dict]:
     if not path.is_file():
         return {}
@@ -202,6 +245,8 @@ def download_internvid(
     extra_args: Sequence[str] = (),
     timeout: float = 900.0,
     progress: bool = True,
+    engine: str | None = None,
+    ray_address: str | None = None,
 ) -> DownloadReport:
     """Download the videos (or sections) of InternVid annotation files into ``out_dir``.
 
@@ -209,16 +254,25 @@ def download_internvid(
         annotation_files: local JSON Lines / Parquet files in the InternVid schema.
         out_dir: the ``video_root`` to fill.
         sections: download only each row's segment (default), else whole videos.
-        workers: parallel yt-dlp processes.
+        workers: yt-dlp processes running at once (over the whole cluster with ``engine="ray"``).
         yt_dlp: the yt-dlp executable (default: ``yt-dlp`` on PATH, or the ``yt_dlp`` module).
         max_height: highest video resolution to fetch (ViCLIP uses 224 px).
         limit: download at most this many jobs (after skipping present files).
         skip_failed: do not retry jobs listed in ``failures.jsonl`` from earlier runs.
         extra_args: more yt-dlp arguments (e.g. ``["--cookies", "cookies.txt"]``).
         timeout: seconds allowed per download.
+        engine: ``"threads"`` (this machine) or ``"ray"`` (Ray tasks of :data:`RAY_CPUS_PER_DOWNLOAD` cores,
+            spread over the nodes); default ``"ray"`` when ``ray_address`` is given, else ``"threads"``.
+        ray_address: the Ray cluster (``"host:6379"``, ``"ray://host:10001"``, ``"auto"``); with
+            ``engine="ray"`` and no address, a local Ray instance (or the one already initialised).
     """
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
+    engine = engine or ("ray" if ray_address else "threads")
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+    if engine == "threads" and ray_address:
+        raise ValueError(f"ray_address={ray_address!r} needs engine='ray'")
     command = find_yt_dlp(yt_dlp)
     out = Path(out_dir)
     (out / _INCOMPLETE).mkdir(parents=True, exist_ok=True)
@@ -238,23 +292,22 @@ def download_internvid(
             todo.append(job)
     todo = todo[:limit] if limit is not None else todo
 
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_run_job, job, command, out, max_height, extra_args, timeout) for job in todo]
-        for future in tqdm(as_completed(futures), total=len(futures), desc="yt-dlp", disable=not progress):
-            job, error = future.result()
-            if error is None:
-                report.downloaded.append(job.key)
-                failures.pop(job.key, None)
-            else:
-                report.failed[job.key] = error
-                logger.info("download of %s failed: %s", job.key, error)
-                failures[job.key] = {
-                    "key": job.key,
-                    "youtube_id": job.youtube_id,
-                    "start_timestamp": job.clip.start_timestamp if job.clip else None,
-                    "end_timestamp": job.clip.end_timestamp if job.clip else None,
-                    "error": error,
-                }
+    run = _run_on_ray if engine == "ray" else _run_on_threads
+    results = run(todo, workers, ray_address, (command, out, max_height, tuple(extra_args), timeout))
+    for job, error in tqdm(results, total=len(todo), desc="yt-dlp", disable=not progress):
+        if error is None:
+            report.downloaded.append(job.key)
+            failures.pop(job.key, None)
+        else:
+            report.failed[job.key] = error
+            logger.info("download of %s failed: %s", job.key, error)
+            failures[job.key] = {
+                "key": job.key,
+                "youtube_id": job.youtube_id,
+                "start_timestamp": job.clip.start_timestamp if job.clip else None,
+                "end_timestamp": job.clip.end_timestamp if job.clip else None,
+                "error": error,
+            }
     _write_failures(failures_path, failures)
     logger.info("InternVid download: %s", report.summary())
     return report

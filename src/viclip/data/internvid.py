@@ -92,7 +92,7 @@ class AnnotationSource:
         """
         if self.data_files is not None:
             files = [self.data_files] if isinstance(self.data_files, str) else list(self.data_files)
-            builder = _builder_for(files)
+            builder = annotation_builder(files)
             # A stray byte becomes a literal "\\xff" escape, which makes its line invalid JSON: one skipped row.
             options = {"encoding_errors": "backslashreplace"} if builder == "text" else {}
             return load_dataset(
@@ -107,7 +107,7 @@ class AnnotationSource:
         )
 
 
-def _builder_for(files: Sequence[str]) -> str:
+def annotation_builder(files: Sequence[str]) -> str:
     kinds = set()
     for f in files:
         name = str(f).lower()
@@ -180,7 +180,7 @@ def annotate_row(
     return row
 
 
-def _iter_shard_rows(source: AnnotationSource, shard: int, num_shards: int) -> Iterator[tuple[int, dict]]:
+def iter_source_rows(source: AnnotationSource, shard: int, num_shards: int) -> Iterator[tuple[int, dict]]:
     """``(row_index, raw_row)`` of the rows ``i`` with ``i % num_shards == shard``, streamed in Arrow batches."""
     stream = source.load(streaming=True).with_format("arrow")
     offset = 0
@@ -253,7 +253,7 @@ def generate_rows(
     videos = VideoLocator(video_root)
     for shard in shard_ids:
         rows = (
-            annotate_row(i, raw, row_filter, videos) for i, raw in _iter_shard_rows(source, shard, num_shards)
+            annotate_row(i, raw, row_filter, videos) for i, raw in iter_source_rows(source, shard, num_shards)
         )
         if shuffle_block_size:
             rows = _block_shuffled(rows, shuffle_block_size, seed, shard)
@@ -410,7 +410,7 @@ def load_internvid(
     if data_files is not None:
         files = [data_files] if isinstance(data_files, (str, os.PathLike)) else list(data_files)
         data_files = tuple(os.fspath(f) for f in files)
-        _builder_for(data_files)
+        annotation_builder(data_files)
     source = AnnotationSource(path=path, name=name, split=split, data_files=data_files, token=token)
     row_filter = filters if filters is not None else AnnotationFilter()
     if transform is None:

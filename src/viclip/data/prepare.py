@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .annotations import AnnotationFilter
-from .internvid import HUB_CONFIG, HUB_REPO, AnnotationSource, _builder_for, _iter_shard_rows
+from .internvid import HUB_CONFIG, HUB_REPO, AnnotationSource, annotation_builder, iter_source_rows
 from .prepare_shard import PrepareSettings, atomic_write, prepare_shard, write_json_atomic
 from .prepared_format import (
     CARD_FILE,
@@ -93,7 +93,7 @@ def _work_items(
     def item():
         return {"shard": shard, "rows": pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)}
 
-    for index, raw in _iter_shard_rows(source, 0, 1):
+    for index, raw in iter_source_rows(source, 0, 1):
         if max_rows is not None and index >= max_rows:
             break
         if index // rows_per_shard != shard:
@@ -221,7 +221,7 @@ def prepare_internvid(
     if data_files is not None:
         files = [data_files] if isinstance(data_files, (str, os.PathLike)) else list(data_files)
         data_files = tuple(os.fspath(f) for f in files)
-        _builder_for(data_files)
+        annotation_builder(data_files)
     source = AnnotationSource(path=path, name=name, split=split, data_files=data_files, token=token)
     settings = PrepareSettings(
         video_root=os.path.abspath(video_root),
