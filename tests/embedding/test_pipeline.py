@@ -194,13 +194,51 @@ def test_clip_list_and_internvid_rows(video_dir, tiny_model_dir, tmp_path):
     assert len(result.failures) == 1 and "absent00000" in result.failures[0].error
 
 
-def test_prepared_shards_are_not_supported_yet(tiny_model_dir, tmp_path):
+def test_a_folder_of_shards_that_is_not_prepared_is_refused(tiny_model_dir, tmp_path):
     (tmp_path / "shards").mkdir()
     (tmp_path / "shards" / "shard-00000.tar").write_bytes(b"")
-    with pytest.raises(NotImplementedError, match="load_prepared"):
+    with pytest.raises(FileNotFoundError, match="not a prepared folder"):
         embed_videos(tmp_path / "shards", str(tiny_model_dir), tmp_path / "emb", runner="local")
 
 
 def test_in_memory_model_needs_its_processor(video_dir, tmp_path):
     with pytest.raises(ValueError, match="processor"):
         embed_videos([video_dir / "red.mp4"], object(), tmp_path / "emb", runner="local")
+
+
+def test_prepared_shards_embed_like_their_source_clips(
+    ray_local, video_dir, tiny_model_dir, embedder, tmp_path
+):
+    from viclip.data.prepare import prepare_internvid
+
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text(
+        "".join(
+            json.dumps({"YoutubeID": vid, "Start_timestamp": start, "End_timestamp": end, "Caption": "x"})
+            + "\n"
+            for vid, start, end in [
+                ("long", "00:00:01.000", "00:00:03.000"),
+                ("red", "00:00:00.000", "00:00:01.500"),
+            ]
+        )
+    )
+    prepare_internvid(tmp_path / "prepared", video_root=video_dir, data_files=rows, progress=False)
+    result = embed_videos(
+        tmp_path / "prepared", str(tiny_model_dir), tmp_path / "emb", batch_size=2, progress=False
+    )
+    assert (result.num_clips, result.num_embedded, result.failures) == (2, 2, [])
+    again = embed_videos(
+        tmp_path / "prepared", str(tiny_model_dir), tmp_path / "emb", runner="local", progress=False
+    )
+    assert (again.num_embedded, again.num_reused) == (0, 2)
+
+    columns, vectors = _rows(tmp_path / "emb")
+    clips = list(zip(columns["path"], columns["start_sec"], columns["end_sec"]))
+    assert sorted(clips) == [
+        ("long.mp4", 1.0, 3.0),
+        ("red.mp4", 0.0, 1.5),
+    ]  # source_video, as the shards name it
+    # The same clips embedded from the source videos (the preparation's short-side resize is the only difference).
+    sources = [(str(video_dir / path), start, end) for path, start, end in clips]
+    cosine = (vectors * embedder.encode_videos(sources).numpy()).sum(-1)
+    assert cosine.min() > 0.98

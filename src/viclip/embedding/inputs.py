@@ -32,8 +32,8 @@ def resolve_inputs(
     Raises:
         FileNotFoundError: ``inputs`` does not exist, or a folder holds no video.
         ValueError: a list row is malformed (the file, line and key are named).
-        NotImplementedError: ``inputs`` is a folder of prepared shards and ``viclip.data.load_prepared`` is
-            not available.
+
+    A folder written by ``viclip prepare`` is read by :mod:`.prepared`, not here.
     """
     unmatched: list[tuple[str, str]] = []
     if isinstance(inputs, (str, os.PathLike)):
@@ -57,10 +57,9 @@ def list_folder(folder: Path) -> list[VideoClip]:
     if paths:
         return [VideoClip(str(p)) for p in paths]
     if any(p.suffix.lower() in _SHARD_SUFFIXES for p in folder.rglob("*")):
-        # Prepared InternVid shards (issue 13) hold frames already reduced for training, not video files.
-        raise NotImplementedError(
-            f"{folder} holds prepared shards, not videos: embedding prepared shards needs "
-            "viclip.data.load_prepared, which this build does not have; embed the source videos instead"
+        raise FileNotFoundError(
+            f"{folder} holds shard files but no videos, and is not a prepared folder (no prepare_config.json): "
+            "embed the source videos, or a folder written by viclip prepare"
         )
     raise FileNotFoundError(f"no video files ({', '.join(VIDEO_EXTENSIONS)}) found in {str(folder)!r}")
 

@@ -8,12 +8,17 @@ OPTIMIZATIONS = ("none", "compile")
 
 
 def optimize_for_inference(model: Any, optimize: str | None = "compile") -> Any:
-    """``model`` (a ``ViCLIPModel``) with its vision tower compiled by ``torch.compile`` (``"compile"``), or
+    """``model`` (a ``ViCLIPModel``) with its vision tower compiled by ``torch.compile`` (``"compile"``, with
+    inductor's weight freezing switched on for the process: the weights must not change afterwards), or
     unchanged (``None``/``"none"``). The first call pays the compilation (about a minute for L/14 on 2 cores);
     the next calls of the same input shape are faster (see the README's CPU inference table)."""
     if optimize in (None, "none"):
         return model
     if optimize not in OPTIMIZATIONS:
         raise ValueError(f"optimize must be one of {OPTIMIZATIONS}, got {optimize!r}")
+    import torch._inductor.config as inductor_config
+
+    # Freezing folds the (inference-only) weights into the graph, so oneDNN gets prepacked bf16/fp32 weights.
+    inductor_config.freezing = True
     model.vision_model.compile(dynamic=False)
     return model

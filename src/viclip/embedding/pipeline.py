@@ -23,7 +23,8 @@ import numpy as np
 from ..processing import ClipRangeWarning, VideoClip
 from .inputs import expand_windows, probe_duration, resolve_inputs
 from .optimize import optimize_for_inference
-from .store import EmbeddingStore, Failure, clip_key
+from .prepared import READ_COLUMNS, decode_prepared_batch, prepared_keys, prepared_shards
+from .store import ClipKey, EmbeddingStore, Failure, clip_key
 
 logger = logging.getLogger(__name__)
 
@@ -188,27 +189,38 @@ def probe_batch(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     }
 
 
-def _clip_columns(clips: list[VideoClip]) -> dict[str, np.ndarray]:
+def _clip_columns(keys: list[ClipKey]) -> dict[str, np.ndarray]:
     nan = float("nan")
     return {
-        "path": np.asarray([c.path for c in clips], dtype=object).astype(str),
-        "start_sec": np.asarray(
-            [nan if c.start_sec is None else c.start_sec for c in clips], dtype=np.float64
-        ),
-        "end_sec": np.asarray([nan if c.end_sec is None else c.end_sec for c in clips], dtype=np.float64),
+        "path": np.asarray([path for path, _, _ in keys], dtype=object).astype(str),
+        "start_sec": np.asarray([nan if start is None else start for _, start, _ in keys], dtype=np.float64),
+        "end_sec": np.asarray([nan if end is None else end for _, _, end in keys], dtype=np.float64),
     }
 
 
 # --- runners: the stages in this process, or on Ray Data ---------------------------------------------------------
+# Each yields the model's output batches for the clips in ``todo`` (clip keys).
 def _local_probe(paths: list[str]) -> Iterator[dict[str, np.ndarray]]:
     for start in range(0, len(paths), 64):
         yield probe_batch({"path": np.asarray(paths[start : start + 64])})
 
 
-def _local_embed(clips, video_processor, worker_args, batch_size) -> Iterator[dict[str, np.ndarray]]:
+def _local_embed(
+    source, todo, video_processor, worker_args, batch_size, **_
+) -> Iterator[dict[str, np.ndarray]]:
     worker = VideoEmbeddingWorker(*worker_args)
-    for start in range(0, len(clips), batch_size):
-        yield worker(decode_batch(_clip_columns(clips[start : start + batch_size]), video_processor))
+    if source is None:  # clips of video files
+        for start in range(0, len(todo), batch_size):
+            yield worker(decode_batch(_clip_columns(todo[start : start + batch_size]), video_processor))
+        return
+    import pyarrow.parquet as pq
+
+    wanted = set(todo)
+    for file in source:  # prepared shards
+        for record_batch in pq.ParquetFile(file).iter_batches(batch_size=batch_size, columns=READ_COLUMNS):
+            decoded = decode_prepared_batch(record_batch.to_pydict(), video_processor, wanted)
+            if len(decoded["path"]):
+                yield worker(decoded)
 
 
 def _ray_init(ray_address: str | None) -> None:
@@ -239,19 +251,27 @@ def _ray_probe(paths: list[str]) -> Iterator[dict[str, np.ndarray]]:
 
 
 def _ray_embed(
-    clips, video_processor, worker_args, batch_size, num_gpus, num_actors, cpus_per_actor
+    source, todo, video_processor, worker_args, batch_size, *, num_gpus, num_actors, cpus_per_actor
 ) -> Iterator[dict[str, np.ndarray]]:
     import ray
 
-    columns = _clip_columns(clips)
-    items = [{k: columns[k][i] for k in columns} for i in range(len(clips))]
-    ds = ray.data.from_items(items, override_num_blocks=max(1, min(len(items) // batch_size, 4096)))
+    if not num_gpus:
+        total = ray.cluster_resources().get("CPU", 0)
+        if num_actors * cpus_per_actor >= total:
+            raise ValueError(
+                f"{num_actors} CPU model actor(s) of {cpus_per_actor} CPU(s) take all {total:g} CPUs of the Ray "
+                "cluster and leave none to decode; use fewer actors"
+            )
+    if source is None:  # clips of video files
+        columns = _clip_columns(todo)
+        items = [{k: columns[k][i] for k in columns} for i in range(len(todo))]
+        ds = ray.data.from_items(items, override_num_blocks=max(1, min(len(items) // batch_size, 4096)))
+        decode, decode_kwargs = decode_batch, {"video_processor": video_processor}
+    else:  # prepared shards
+        ds = ray.data.read_parquet(source).select_columns(READ_COLUMNS)
+        decode, decode_kwargs = decode_prepared_batch, {"video_processor": video_processor, "todo": set(todo)}
     ds = ds.map_batches(
-        decode_batch,
-        fn_kwargs={"video_processor": video_processor},
-        batch_size=batch_size,
-        num_cpus=1,
-        batch_format="numpy",
+        decode, fn_kwargs=decode_kwargs, batch_size=batch_size, num_cpus=1, batch_format="numpy"
     )
     ds = ds.map_batches(
         VideoEmbeddingWorker,
@@ -323,18 +343,25 @@ def embed_videos(
         raise ValueError("stride_sec needs window_sec")
     if window_sec is not None:
         stride_sec = window_sec if stride_sec is None else stride_sec
-    clips, unmatched = resolve_inputs(inputs, video_root)
-    failures = [Failure(where, None, None, reason) for where, reason in unmatched]
     spec, video_processor = resolve_model(model, processor)
     use_ray = runner == "ray"
     if use_ray:
         _ray_init(ray_address)
-
-    if window_sec is not None:
-        clips, probe_failures = _windows(
-            clips, window_sec, stride_sec, _ray_probe if use_ray else _local_probe
-        )
-        failures += probe_failures
+    failures: list[Failure] = []
+    source = prepared_shards(inputs)  # None: video files
+    if source is not None:
+        if window_sec is not None:
+            raise ValueError(f"{inputs} holds prepared clips, already cut: window_sec does not apply")
+        keys = list(dict.fromkeys(prepared_keys(source)))
+    else:
+        clips, unmatched = resolve_inputs(inputs, video_root)
+        failures += [Failure(where, None, None, reason) for where, reason in unmatched]
+        if window_sec is not None:
+            clips, probe_failures = _windows(
+                clips, window_sec, stride_sec, _ray_probe if use_ray else _local_probe
+            )
+            failures += probe_failures
+        keys = [clip_key(c.path, c.start_sec, c.end_sec) for c in clips]
 
     store = EmbeddingStore(output_dir)
     info = {
@@ -353,31 +380,28 @@ def embed_videos(
     stored = store.stored_keys()
     store.drop_rows(_stale_keys(stored))
     stored = store.stored_keys()
-    todo = [c for c in clips if clip_key(c.path, c.start_sec, c.end_sec) not in stored]
-    num_reused = len(clips) - len(todo)
+    todo = [key for key in keys if key not in stored]
+    num_reused = len(keys) - len(todo)
 
     worker_args = (spec, dtype, device, None if num_gpus else cpus_per_actor, optimize)
     if not todo:
         batches: Iterator[dict[str, np.ndarray]] = iter(())
     elif use_ray:
-        batches = _ray_embed(
-            todo,
-            video_processor,
-            worker_args,
-            batch_size,
-            num_gpus,
-            num_gpus or num_cpu_actors,
-            cpus_per_actor,
-        )
+        actors = {
+            "num_gpus": num_gpus,
+            "num_actors": num_gpus or num_cpu_actors,
+            "cpus_per_actor": cpus_per_actor,
+        }
+        batches = _ray_embed(source, todo, video_processor, worker_args, batch_size, **actors)
     else:
-        batches = _local_embed(todo, video_processor, worker_args, batch_size)
+        batches = _local_embed(source, todo, video_processor, worker_args, batch_size)
     num_embedded = _write_rows(
         store, batches, spec, info["dim"], failures, len(todo), rows_per_part, flush_seconds, progress
     )
     store.write_failures(failures)
     for failure in failures:
         logger.warning("skipped %s: %s", failure.describe(), failure.error)
-    return EmbedResult(Path(output_dir), len(clips), num_embedded, num_reused, failures)
+    return EmbedResult(Path(output_dir), len(keys), num_embedded, num_reused, failures)
 
 
 def _projection_dim(spec: ModelSpec) -> int:
@@ -413,7 +437,7 @@ def _stale_keys(stored: dict) -> list:
                 stamps[path] = (stat.st_size, stat.st_mtime_ns)
             except OSError:
                 stamps[path] = None  # not visible from here (a cluster's storage): keep the row
-        if stamps[path] is not None and stamps[path] != tuple(stamp):
+        if stamps[path] is not None and tuple(stamp) != (-1, -1) and stamps[path] != tuple(stamp):
             stale.append(key)
     return stale
 
