@@ -150,3 +150,22 @@ def test_training_from_shards_lowers_the_loss(prepared, processor):
         optimizer.step()
         losses.append(loss.item())
     assert losses[-1] < 0.7 * losses[0], losses
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_reader_pixels_equal_the_video_processor_on_the_same_frames(prepared, processor, training):
+    import pyarrow.parquet as pq
+
+    row = pq.read_table(next((prepared.folder / "shards").glob("*.parquet"))).to_pylist()[0]
+    transform = prepared_module.PreparedExampleTransform(processor, training=training)
+    decoded = [prepared_module._decode_jpeg(row["frames"][i]) for i in row["frame_order"][:4]]
+    channels_last = torch.stack([f.permute(1, 2, 0) for f in decoded]).permute(0, 3, 1, 2)
+    seed = 1234 if training else None
+    expected = processor.video_processor(
+        torch.stack(decoded),
+        do_sample_frames=False,
+        do_train_augmentation=training,
+        seed=seed,
+        return_tensors="pt",
+    )["pixel_values_videos"][0]
+    assert torch.equal(transform.pixel_values(channels_last, seed), expected)
