@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-from datasets.distributed import split_dataset_by_node
 from torch.utils.data import DataLoader
 
 from viclip.data import SkipStats, internvid_collate, load_internvid, load_prepared
@@ -42,10 +41,35 @@ def test_evaluation_pixels_match_load_internvid_on_the_same_rows(prepared, proce
 def test_every_row_exactly_once_across_two_ranks_and_two_workers(prepared, processor):
     seen = []
     for rank in range(2):
-        ds = split_dataset_by_node(_load(prepared, processor), rank=rank, world_size=2)
+        ds = _load(prepared, processor, rank=rank, world_size=2)
         loader = DataLoader(ds, batch_size=3, num_workers=2, collate_fn=internvid_collate)
         seen += [int(i) for batch in loader for i in batch["row_index"]]
     assert sorted(seen) == prepared.source.good_rows
+
+
+@pytest.mark.parametrize("world_size", [2, 3, 4])
+def test_ranks_read_disjoint_shard_files_whatever_the_file_count(
+    prepared, processor, world_size, monkeypatch
+):
+    decoded = []
+    real = prepared_module._decode_jpeg
+    monkeypatch.setattr(prepared_module, "_decode_jpeg", lambda data: decoded.append(data) or real(data))
+    num_files = len(list((prepared.folder / "shards").glob("*.parquet")))
+    assert num_files % world_size or world_size == 2  # 7 files: 3 and 4 ranks do not divide them
+    seen, frames = [], 0
+    for rank in range(world_size):
+        rows = [e["row_index"] for e in _load(prepared, processor, rank=rank, world_size=world_size, seed=3)]
+        assert rows, f"rank {rank} got no clip"
+        seen += rows
+        frames += len(decoded)
+        decoded.clear()
+    assert sorted(seen) == prepared.source.good_rows  # each clip once, and decoded by one rank only
+    assert frames == len(prepared.source.good_rows) * 4
+
+
+def test_more_ranks_than_shard_files_is_refused(prepared, processor):
+    with pytest.raises(ValueError, match="shard files for 99 ranks"):
+        _load(prepared, processor, rank=0, world_size=99)
 
 
 def test_stats_count_the_examples_of_a_pass(prepared, processor):

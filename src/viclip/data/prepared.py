@@ -6,9 +6,11 @@ the same path (the file list, then ``load_dataset(path_or_repo, data_files=...)`
 stored frame layout, see :mod:`.prepared_format`) and runs the same video processor and tokenizer as
 ``load_internvid``: the training augmentation and the evaluation transform are the same code.
 
-Streaming splits by shard file: ``DataLoader`` workers and ``split_dataset_by_node`` ranks read disjoint files
-when the number of shard files is a multiple of ``world_size`` (else ``datasets`` falls back to keeping every
-``world_size``-th example, correct but each rank then decodes every clip). Shuffling is resumable exactly: the file
+Streaming splits by shard file: ``load_prepared(..., rank=, world_size=)`` gives each rank every
+``world_size``-th file of the (seeded, shared) file order, whatever the number of files, and ``DataLoader``
+workers split a rank's files among themselves: no clip is read twice in an epoch, and no rank decodes a clip it
+drops (``split_dataset_by_node`` on the result would do that when the file count is not a multiple of the world
+size; do not use it here). Shuffling is resumable exactly: the file
 order is a seeded permutation, and consecutive blocks of ``shuffle_buffer_size`` rows are permuted with a seed
 drawn from their content, so ``state_dict()`` / ``load_state_dict()`` replays the same order.
 """
@@ -164,6 +166,8 @@ def load_prepared(
     stats: SkipStats | None = None,
     token: str | bool | None = None,
     revision: str | None = None,
+    rank: int = 0,
+    world_size: int = 1,
 ) -> IterableDataset | Dataset:
     """Prepared shards (a local folder or a Hub dataset repo) as ViCLIP examples, like :func:`load_internvid`.
 
@@ -184,13 +188,24 @@ def load_prepared(
             ``shuffle_buffer_size`` rows, resumable exactly; use ``seed + epoch`` for a new order each epoch.
         stats: a :class:`SkipStats` counting examples and clips that failed to decode (shared with workers).
         token, revision: for a Hub repo.
+        rank, world_size: this process's share of a distributed run: the shard files ``rank::world_size`` of
+            the seeded file order (the same on every rank), so ranks read disjoint files; needs at least
+            ``world_size`` files (prepare with a smaller ``rows_per_shard`` otherwise).
     """
     if shuffle_buffer_size < 1:
         raise ValueError(f"shuffle_buffer_size must be >= 1, got {shuffle_buffer_size}")
+    if not 0 <= rank < world_size:
+        raise ValueError(f"rank must be in [0, world_size={world_size}), got {rank}")
     files = prepared_shard_files(path_or_repo, token=token, revision=revision)
+    if len(files) < world_size:
+        raise ValueError(
+            f"{os.fspath(path_or_repo)!r} has {len(files)} shard files for {world_size} ranks: every rank needs "
+            "one at least (prepare it again with a smaller rows_per_shard)"
+        )
     shuffle = training if shuffle is None else shuffle
     if shuffle:
         files = [files[i] for i in np.random.default_rng(seed).permutation(len(files))]
+    files = files[rank::world_size]
     raw = load_dataset(
         os.fspath(path_or_repo),
         data_files=files,
