@@ -168,6 +168,7 @@ def load_prepared(
     revision: str | None = None,
     rank: int = 0,
     world_size: int = 1,
+    augmentation_seed: int | None = None,
 ) -> IterableDataset | Dataset:
     """Prepared shards (a local folder or a Hub dataset repo) as ViCLIP examples, like :func:`load_internvid`.
 
@@ -191,6 +192,8 @@ def load_prepared(
         rank, world_size: this process's share of a distributed run: the shard files ``rank::world_size`` of
             the seeded file order (the same on every rank), so ranks read disjoint files; needs at least
             ``world_size`` files (prepare with a smaller ``rows_per_shard`` otherwise).
+        augmentation_seed: base of the per-example augmentation seeds (mixed with ``row_index``, so a resumed
+            run augments alike); ``None``: ``torch.initial_seed()``, which DataLoader sets per worker and epoch.
     """
     if shuffle_buffer_size < 1:
         raise ValueError(f"shuffle_buffer_size must be >= 1, got {shuffle_buffer_size}")
@@ -220,6 +223,7 @@ def load_prepared(
         num_frames=num_frames,
         image_size=image_size,
         clean_captions=clean_captions,
+        seed=augmentation_seed,
     )
     builder = _PreparedBuilder(ExampleBuilder(transform, stats if stats is not None else SkipStats()))
     if not streaming:

@@ -59,6 +59,9 @@ class TrainingConfig:
     train_annotations: str | None = None
     """InternVid-format JSON Lines (or a dataset `load_internvid` accepts)."""
     video_root: str | None = None
+    train_shards: str | None = None
+    """Training-ready shards (`viclip prepare`'s folder, or a Hub dataset repo) instead of
+    `train_annotations` + `video_root`: read by `viclip.data.load_prepared`, each process its own shard files."""
     eval_annotations: str | None = None
     """Held-out split for periodic retrieval evaluation."""
     eval_video_root: str | None = None
@@ -144,6 +147,7 @@ class TrainingConfig:
             (self.mixed_precision in MIXED_PRECISION_MODES, f"mixed_precision must be auto, bf16, fp16 or no, got {self.mixed_precision!r}"),
             (not (self.init_from and self.init_from_clip_model), "set at most one of init_from and init_from_clip_model"),
             (self.num_workers >= 0, "num_workers must be >= 0"),
+            (not (self.train_shards and self.train_annotations), "set at most one of train_shards and train_annotations"),
         ]  # fmt: skip
         for ok, message in checks:
             if not ok:

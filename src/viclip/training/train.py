@@ -162,12 +162,15 @@ def _maybe_generate_synthetic(config: TrainingConfig, accelerator: Any) -> Train
 
 
 def build_train_dataset(config: TrainingConfig, image_size: int, accelerator: Any):
-    """`load_internvid` over the training annotations, split across processes; returns (dataset, stats)."""
+    """`load_internvid` over the training annotations (or `load_prepared` over `train_shards`), split across
+    processes; returns (dataset, stats)."""
     from datasets.distributed import split_dataset_by_node
 
     from ..data import SkipStats, ViCLIPExampleTransform, load_internvid
     from .transforms import RandomFramesTransform
 
+    if config.train_shards:
+        return _prepared_train_dataset(config, image_size, accelerator)
     if not config.train_annotations or not config.video_root:
         raise ConfigError("train_annotations and video_root are required (or a `synthetic` section)")
     world, workers = accelerator.num_processes, max(config.num_workers, 1)
@@ -193,6 +196,35 @@ def build_train_dataset(config: TrainingConfig, image_size: int, accelerator: An
     )
     if world > 1:
         dataset = split_dataset_by_node(dataset, rank=accelerator.process_index, world_size=world)
+    if config.cache_examples:
+        examples = list(tqdm(dataset, desc="decoding the training split", disable=not config.progress))
+        stats.log_summary(prefix="training split cached")
+        dataset = InMemoryStream(examples, seed=config.seed, shuffle=True)
+    return dataset, stats
+
+
+def _prepared_train_dataset(config: TrainingConfig, image_size: int, accelerator: Any):
+    from ..data import SkipStats, load_prepared
+
+    if not config.augment:
+        raise ConfigError(
+            "augment=false is not available with train_shards (prepared clips are read augmented)"
+        )
+    stats = SkipStats()
+    dataset = load_prepared(
+        config.train_shards,
+        training=True,
+        num_frames=config.num_frames,
+        image_size=image_size,
+        clean_captions=config.clean_captions,
+        shuffle=config.shuffle_buffer > 0,
+        shuffle_buffer_size=max(config.shuffle_buffer, 1),
+        seed=config.seed,
+        stats=stats,
+        rank=accelerator.process_index,
+        world_size=accelerator.num_processes,
+        augmentation_seed=config.seed,  # per-example seeds from (seed, row index): resumable
+    )
     if config.cache_examples:
         examples = list(tqdm(dataset, desc="decoding the training split", disable=not config.progress))
         stats.log_summary(prefix="training split cached")
