@@ -50,6 +50,7 @@ def accept_overrides(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import json
+    import os
 
     from ..training.config import ConfigError, parse_training_config, read_config_file, resolve_config_path
 
@@ -71,5 +72,6 @@ def run(args: argparse.Namespace) -> int:
     from ..training.train import train
 
     result = train(config)
-    print(f"trained {result.step} steps; the model is in {result.final_dir}")
+    if os.environ.get("RANK", "0") == "0":  # one line per run, not per process
+        print(f"trained {result.step} steps; the model is in {result.final_dir}")
     return 0
