@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -87,18 +88,30 @@ def write_json_atomic(path: Path, data: Any) -> None:
     atomic_write(path, write)
 
 
-def _encode_frame(frame, short_side: int, quality: int) -> tuple[bytes, int, int]:
+def _resize_frames(frames: np.ndarray, short_side: int) -> np.ndarray:
+    """(N, H, W, 3) uint8 -> the same with the shorter side ``short_side`` (antialiased bicubic), never up.
+
+    torch's uint8 channels-last resize (Pillow's filter, ~7x faster than ``Image.resize`` on 720p frames: the
+    resize was most of the preparation time).
+    """
+    import torch
+
+    height, width = frames.shape[1:3]
+    scale = short_side / min(height, width)
+    if scale >= 1:
+        return frames
+    size = (max(1, round(height * scale)), max(1, round(width * scale)))
+    video = torch.from_numpy(frames).permute(0, 3, 1, 2)  # a channels-last view
+    resized = torch.nn.functional.interpolate(video, size=size, mode="bicubic", antialias=True)
+    return resized.permute(0, 2, 3, 1).numpy()
+
+
+def _encode_jpeg(frame: np.ndarray, quality: int) -> bytes:
     from PIL import Image
 
-    image = Image.fromarray(frame)
-    width, height = image.size
-    scale = short_side / min(width, height)
-    if scale < 1:
-        width, height = max(1, round(width * scale)), max(1, round(height * scale))
-        image = image.resize((width, height), Image.Resampling.BICUBIC)
     buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=quality)
-    return buffer.getvalue(), width, height
+    Image.fromarray(np.ascontiguousarray(frame)).save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()
 
 
 def prepared_sample(row: dict[str, Any], raw: dict[str, Any], settings: PrepareSettings) -> dict[str, Any]:
@@ -118,7 +131,7 @@ def prepared_sample(row: dict[str, Any], raw: dict[str, Any], settings: PrepareS
     layout = frame_layout(info.num_range_frames, settings.num_frames, settings.train_choices)
     kept = stored_frames(info.num_range_frames, settings.num_frames, settings.train_choices)
     position = {source: i for i, source in enumerate(kept)}
-    encoded = [_encode_frame(f, settings.short_side, settings.jpeg_quality) for f in frames]
+    frames = _resize_frames(frames, settings.short_side)
     clip = parse_row(
         parse_json_line(raw["text"]) if set(raw) == {"text"} else raw
     )  # a JSON Lines row is its text
@@ -134,11 +147,11 @@ def prepared_sample(row: dict[str, Any], raw: dict[str, Any], settings: PrepareS
         "umt_score": clip.umt_score,
         "source_video": os.path.basename(path),
         "num_source_frames": info.num_range_frames,
-        "width": encoded[0][1],
-        "height": encoded[0][2],
+        "width": frames.shape[2],
+        "height": frames.shape[1],
         "frame_timestamps": [float(t) for t in info.timestamps],
         "frame_order": [position[source] for source in layout],
-        "frames": [e[0] for e in encoded],
+        "frames": [_encode_jpeg(f, settings.jpeg_quality) for f in frames],
     }
 
 
