@@ -6,7 +6,8 @@ import torch
 import torch.nn.functional as F
 
 from viclip.data.synthetic import DIRECTIONS, caption_for, generate_synthetic_internvid
-from viclip.demo import direction_accuracy, example_video_path, main, read_held_out_clips
+from viclip.commands import main
+from viclip.demo import direction_accuracy, example_video_path, read_held_out_clips
 from viclip.training import TrainingConfig
 
 
@@ -54,8 +55,9 @@ def test_the_original_demo_video_ships_with_the_package():
 
 
 def test_missing_checkpoint_is_one_clear_error(tmp_path, capsys):
-    assert main(["--checkpoint", str(tmp_path / "nope.pth"), "--output-dir", str(tmp_path / "out")]) == 1
-    assert f"checkpoint {tmp_path / 'nope.pth'} does not exist" in capsys.readouterr().err
+    assert main(["demo", "--checkpoint", str(tmp_path / "nope.pth"), "--output-dir", str(tmp_path / "out")]) == 2
+    assert f"checkpoint '{tmp_path / 'nope.pth'}' does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
 
 
 def test_original_demo_path_gives_a_distribution_over_the_ten_captions():

@@ -106,3 +106,36 @@ def test_upload_errors_are_one_line(converted_tiny, monkeypatch, capsys):
     monkeypatch.setattr(hub, "push_folder", fail)
     assert main(["push", str(converted_tiny), "--repo-id", "me/x"]) == 1
     assert capsys.readouterr().err == "viclip push: error: 401 Unauthorized more detail\n"
+
+
+def test_results_go_into_the_uploaded_card_only(converted_tiny, monkeypatch, tmp_path, capsys):
+    from viclip.evaluation.benchmarks import write_results
+
+    results = write_results(
+        {
+            "benchmark": "Kinetics-400",
+            "metrics": {"top1": 50.0, "top5": 90.0, "avg": 70.0},
+            "data": {"num_evaluated": 2, "num_rows": 2, "evaluated_fraction": 1.0},
+            "model": {"name": "tiny"},
+            "protocol": {"frames": 8, "dtype": "float32"},
+        },
+        tmp_path / "k400.json",
+    )
+    api = FakeApi()
+    real_push = hub.push_folder
+    monkeypatch.setattr(hub, "push_folder", lambda *a, **k: real_push(*a, **{**k, "api": api}))
+    before = (converted_tiny / "README.md").read_text()
+    assert main(["push", str(converted_tiny), "--repo-id", "me/viclip-tiny", "--results", str(results)]) == 0
+    _, _, operations, _ = api.calls[-1]
+    readme = next(op for op in operations if op.path_in_repo == "README.md").path_or_fileobj.decode()
+    assert (
+        "| Kinetics-400 zero-shot top-1 / top-5 / AVG | 50.00 / 90.00 / 70.00 (2 of 2 videos (100.0%)) |"
+        in readme
+    )
+    assert (converted_tiny / "README.md").read_text() == before
+
+
+def test_invalid_repo_id_is_a_usage_error(converted_tiny, capsys, no_network):
+    assert main(["push", str(converted_tiny), "--repo-id", "not a repo id!", "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a repo id!" in err

@@ -24,6 +24,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dry-run", action="store_true", help="check the folder loads and list what would be uploaded"
     )
+    parser.add_argument(
+        "--results",
+        action="append",
+        default=[],
+        metavar="FILE.json",
+        help="a results file of `viclip evaluate kinetics|msrvtt --output`: its table goes into the uploaded model "
+        "card (repeatable; the local folder is not changed)",
+    )
 
 
 def _format_size(size: float) -> str:
