@@ -5,7 +5,7 @@ high-dimensional vectors have no neighbours worth the name), queries drawn from 
 time, query latency (one query at a time, and a batch of queries), the speed-up over NumPy brute force and the
 recall@10 of each index against the exact top 10.
 
-    python benchmarks/bench_index.py                          # 200k vectors (builds in about a minute on 2 cores)
+    python benchmarks/bench_index.py                          # 100k vectors (a few minutes on 2 cores)
     python benchmarks/bench_index.py --num-vectors 1000000    # the issue's 1M (IVF/HNSW builds take minutes)
 """
 
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     from viclip.embedding import VectorIndex
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--num-vectors", type=int, default=200_000)
+    parser.add_argument("--num-vectors", type=int, default=100_000)
     parser.add_argument("--dim", type=int, default=768)
     parser.add_argument("--num-queries", type=int, default=200)
     parser.add_argument("--num-centres", type=int, default=2000)

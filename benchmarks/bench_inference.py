@@ -6,6 +6,12 @@ batch size is eager fp32 in the same run, and every row prints its speed-up over
     python benchmarks/bench_inference.py                      # CUDA if present, else CPU
     python benchmarks/bench_inference.py --device cpu --sizes b16 --batch-sizes 1 --iters 2
     python benchmarks/bench_inference.py --markdown           # a table for the README
+    python benchmarks/bench_inference.py --device cuda --sizes l14 --dtypes bf16 --attn sdpa \
+        --batch-sizes 8 32 64 128 --compile --peak-tflops 989      # model FLOPs utilisation on an H100/H200
+
+MFU counts the forward's matmul FLOPs (``video_flops``: 1.65 TFLOP per 8x224 video for L/14) against
+``--peak-tflops`` (dense bf16: 989 for H100/H200 SXM). The CPU comparison with the original code is
+``bench_inference_cpu.py``.
 """
 
 from __future__ import annotations
@@ -20,6 +26,17 @@ from viclip import ViCLIPConfig, ViCLIPModel
 
 SIZES = {"b16": "viclip-b16", "l14": "viclip-l14"}
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
+
+
+def video_flops(config) -> float:
+    """Forward FLOPs of the video tower for one clip (matmuls and attention; 2 FLOPs per multiply-add)."""
+    vision = config.vision_config
+    patches = (vision.image_size // vision.patch_size) ** 2
+    tokens = vision.num_frames * patches + 1
+    d, mlp = vision.hidden_size, vision.intermediate_size
+    per_layer = 2 * tokens * (4 * d * d + 2 * d * mlp) + 4 * tokens * tokens * d
+    patch_embedding = 2 * vision.num_frames * patches * 3 * vision.patch_size**2 * d
+    return vision.num_hidden_layers * per_layer + patch_embedding
 
 
 def _sync(device: torch.device) -> None:
@@ -59,6 +76,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--iters", type=int, default=None, help="timed calls (default: 20 on GPU, 2 on CPU)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--markdown", action="store_true", help="print the table as markdown")
+    parser.add_argument(
+        "--compile", action="store_true", help="torch.compile the video tower (optimize='compile')"
+    )
+    parser.add_argument(
+        "--peak-tflops", type=float, default=None, help="the device's peak, for an MFU column"
+    )
     args = parser.parse_args(argv)
 
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
@@ -80,8 +103,14 @@ def main(argv: list[str] | None = None) -> int:
     for size in args.sizes:
         torch.manual_seed(0)
         model = ViCLIPModel(ViCLIPConfig.from_preset(SIZES[size])).eval().to(device)
+        flops = video_flops(model.config)
         for dtype_name in args.dtypes:
             model.to(DTYPES[dtype_name])
+            if args.compile:
+                from viclip.embedding.optimize import optimize_for_inference
+
+                torch._dynamo.reset()
+                optimize_for_inference(model, "compile")
             for attn in args.attn:
                 model.set_attn_implementation(attn)
                 for batch_size in args.batch_sizes:
@@ -98,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
                             "attn": attn,
                             "batch": batch_size,
                             "videos/s": speed,
+                            "tflops": speed * flops / 1e12,
                         }
                     )
                     print(
@@ -111,7 +141,9 @@ def main(argv: list[str] | None = None) -> int:
     baselines = {
         (r["size"], r["batch"]): r["videos/s"] for r in rows if r["dtype"] == "fp32" and r["attn"] == "eager"
     }
-    header = ["model", "dtype", "attention", "batch", "videos/s", "vs eager fp32"]
+    header = ["model", "dtype", "attention", "batch", "videos/s", "vs eager fp32", "TFLOP/s"]
+    if args.peak_tflops:
+        header.append("MFU")
     lines = []
     for r in rows:
         base = baselines.get((r["size"], r["batch"]))
@@ -124,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
                 str(r["batch"]),
                 f"{r['videos/s']:.3g}",
                 ratio,
+                f"{r['tflops']:.3g}",
+                *([f"{100 * r['tflops'] / args.peak_tflops:.1f}%"] if args.peak_tflops else []),
             ]
         )
     if args.markdown:
