@@ -1,7 +1,7 @@
 """``embed_videos``: clips -> L2-normalised ViCLIP video embeddings in a resumable Parquet dataset, on Ray Data.
 
 Stages: (window mode only) probe each video's duration in CPU tasks and cut windows; decode and preprocess each
-clip in CPU tasks with the model's video processor; run ``get_video_features`` in actors (one per GPU, or CPU
+clip in CPU tasks with the model's video processor (or read its frames from prepared shards); run ``get_video_features`` in actors (one per GPU, or CPU
 actors); the driver writes the rows in atomic part files as they arrive (see :mod:`.store`). ``runner="local"``
 runs the same stages in this process, without Ray (small folders, tests, the folder search).
 """
@@ -314,8 +314,9 @@ def embed_videos(
 
     Args:
         inputs: a folder of videos (recursive), a video file, a clip list (CSV/TSV/JSONL: ``path,start_sec,
-            end_sec``), InternVid rows (a list with ``YoutubeID``; needs ``video_root``), or clips in Python
-            (paths, ``(path, start_sec, end_sec)``, dicts, ``VideoClip``).
+            end_sec``), InternVid rows (a list with ``YoutubeID``; needs ``video_root``), a folder written by
+            ``viclip prepare`` (rows keyed by ``source_video``), or clips in Python (paths,
+            ``(path, start_sec, end_sec)``, dicts, ``VideoClip``).
         model: a saved ViCLIP folder, a Hub id, or a ``ViCLIPModel`` (then pass ``processor``).
         output_dir: the dataset folder; created, or resumed when it holds embeddings of the same model and
             settings (another model or window raises ``EmbeddingMismatchError``).
