@@ -133,3 +133,16 @@ def test_job_killed_midway_then_rerun_gives_the_same_shards(tmp_path, prepared, 
     )
     assert report.complete and report.shards_this_run == report.shards_done - done_before
     assert _folder_bytes(out) == _folder_bytes(prepared.folder)
+
+
+def test_prepare_command_writes_the_same_shards_as_the_function(tmp_path, prepared, ray_local, capsys):
+    from viclip.commands import main
+
+    out = tmp_path / "cmd"
+    argv = ["prepare", "--annotations", str(prepared.annotations), "--video-root", str(prepared.source.video_root),
+            "--output-dir", str(out), "--min-umt-score", "0.1", "--num-frames", "4", "--short-side", "48",
+            "--rows-per-shard", "2", "--max-rows", "6", "--quiet"]  # fmt: skip
+    assert main(argv) == 0
+    assert "clips written from 6 rows" in capsys.readouterr().out
+    shards = sorted(p.relative_to(out).as_posix() for p in (out / "shards").glob("*.parquet"))
+    assert shards and all((out / f).read_bytes() == (prepared.folder / f).read_bytes() for f in shards)
