@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--cache {args.cache!r} is a file; give a folder")
     embedder = load_embedder(args)
     if args.index is None:
-        from ..evaluation.search import index_folder
+        from ..embedding import index_folder
 
         searched = index_folder(
             embedder,

@@ -70,7 +70,7 @@ class ModelSpec:
 
 def resolve_model(model: Any, processor: Any = None) -> tuple[ModelSpec, Any]:
     """``(ModelSpec, video processor)`` for a folder, a Hub id or a ``ViCLIPModel`` (with ``processor``)."""
-    from .fingerprint import folder_fingerprint, model_fingerprint
+    from ..evaluation.fingerprint import folder_fingerprint, model_fingerprint
 
     if isinstance(model, (str, os.PathLike)):
         folder = Path(model)

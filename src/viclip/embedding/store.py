@@ -129,6 +129,9 @@ class EmbeddingStore:
                     f"{self.root} holds embeddings made with other settings ({detail}); "
                     "use another output folder"
                 )
+            # A run killed while writing leaves its temporary part behind (never read: only part-*.parquet is).
+            for leftover in self.data_dir.glob(".part-*.tmp"):
+                leftover.unlink(missing_ok=True)
             return
         if self.root.exists() and any(self.root.iterdir()):
             raise EmbeddingMismatchError(

@@ -17,7 +17,7 @@ _EXPORTS = {
     "classify_clips": "classify",
     "CacheResult": "embedding_cache",
     "EmbeddingCache": "embedding_cache",
-    "model_fingerprint": "embedding_cache",
+    "model_fingerprint": "fingerprint",
     "VideoTextEmbedder": "embedder",
     "RetrievalRecall": "metrics",
     "ZeroShotAccuracy": "metrics",
@@ -29,9 +29,8 @@ _EXPORTS = {
     "plot_similarity_heatmap": "plots",
     "dual_softmax": "retrieval_metrics",
     "retrieval_metrics": "retrieval_metrics",
-    "FolderIndex": "search",
-    "embed_videos": "search",
-    "index_folder": "search",
+    "cached_video_embeddings": "embedding_cache",
+    "folder_fingerprint": "fingerprint",
     "evaluate_classification": "tasks",
     "evaluate_retrieval": "tasks",
     "ACTIONCLIP_TEMPLATES": "templates",
@@ -48,13 +47,13 @@ __all__ = sorted(_EXPORTS)
 if TYPE_CHECKING:
     from .classify import ClassificationResult, ClipPrediction, LabelScore, classify_clips
     from .embedder import VideoTextEmbedder
-    from .embedding_cache import CacheResult, EmbeddingCache, model_fingerprint
+    from .embedding_cache import CacheResult, EmbeddingCache, cached_video_embeddings
+    from .fingerprint import folder_fingerprint, model_fingerprint
     from .labels import parse_labels, read_label_file
     from .metrics import RetrievalRecall, ZeroShotAccuracy, load_metric
     from .pipeline import ZeroShotVideoClassificationPipeline
     from .plots import plot_confusion_matrix, plot_similarity_heatmap
     from .retrieval_metrics import dual_softmax, retrieval_metrics
-    from .search import FolderIndex, embed_videos, index_folder
     from .tasks import evaluate_classification, evaluate_retrieval
     from .templates import ACTIONCLIP_TEMPLATES, expand_templates, resolve_templates
     from .zero_shot import ZeroShotClassifier, template_averaged_scores, topk_accuracy

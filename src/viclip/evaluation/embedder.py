@@ -127,7 +127,7 @@ class VideoTextEmbedder:
 
     def fingerprint(self) -> str:
         """Identity of model + preprocessing, for :class:`~viclip.evaluation.embedding_cache.EmbeddingCache`."""
-        from .embedding_cache import model_fingerprint
+        from .fingerprint import model_fingerprint
 
         video_processor = getattr(self.processor, "video_processor", None)
         settings = video_processor.to_dict() if hasattr(video_processor, "to_dict") else repr(video_processor)

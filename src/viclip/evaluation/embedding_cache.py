@@ -8,13 +8,13 @@ and is discarded when another model (or preprocessing) reads it. Files are writt
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from safetensors import safe_open
@@ -22,6 +22,9 @@ from safetensors.torch import save_file
 from tqdm.auto import tqdm
 
 from ..processing import VideoClip
+
+if TYPE_CHECKING:
+    from .embedder import VideoTextEmbedder
 
 logger = logging.getLogger(__name__)
 
@@ -37,28 +40,6 @@ def _entry_id(item: VideoClip) -> tuple[str, float | None, float | None]:
 def _file_stamp(path: str) -> tuple[int, int]:
     stat = os.stat(path)
     return stat.st_size, stat.st_mtime_ns
-
-
-def model_fingerprint(model: torch.nn.Module, *extra: object) -> str:
-    """A cheap identity for a model's weights: config, parameter names/shapes/dtypes and a strided sample
-    of every tensor's values (plus any ``extra`` objects, e.g. the processor settings), hashed.
-
-    Not a cryptographic digest of all weights: it changes when any tensor is changed broadly (another
-    checkpoint, fine-tuning), which is what a cache needs, and costs milliseconds even for ViT-L.
-    """
-    digest = hashlib.sha256()
-    config = getattr(model, "config", None)
-    if config is not None and hasattr(config, "to_json_string"):
-        digest.update(config.to_json_string(use_diff=False).encode())
-    for name, tensor in model.state_dict().items():
-        flat = tensor.detach().reshape(-1)
-        step = max(1, flat.numel() // 4096)
-        sample = flat[::step].float().cpu().contiguous()
-        digest.update(f"{name}:{tuple(tensor.shape)}:{tensor.dtype}".encode())
-        digest.update(sample.numpy().tobytes())
-    for obj in extra:
-        digest.update(json.dumps(obj, sort_keys=True, default=str).encode())
-    return digest.hexdigest()[:32]
 
 
 @dataclass
@@ -77,7 +58,7 @@ class EmbeddingCache:
 
     Example::
 
-        cache = EmbeddingCache("videos.emb.safetensors", fingerprint=model_fingerprint(model))
+        cache = EmbeddingCache("videos.emb.safetensors", fingerprint=model_fingerprint(model))  # .fingerprint
         result = cache.embed(list_videos("videos/"), embed_fn)  # decodes only new/changed files
     """
 
@@ -212,3 +193,18 @@ class EmbeddingCache:
         todo_ids = {_entry_id(item) for item in todo}
         reused = sum(1 for item in dict.fromkeys(kept) if _entry_id(item) not in todo_ids)
         return CacheResult(kept, embeddings, computed, reused, failed)
+
+
+def cached_video_embeddings(
+    encoder: VideoTextEmbedder,
+    items: Sequence[VideoClip],
+    cache_path: str | os.PathLike | None = None,
+    batch_size: int = 8,
+    skip_errors: bool = False,
+    progress: bool = True,
+) -> CacheResult:
+    """Normalised embeddings of ``items``, through a safetensors cache when ``cache_path`` is given."""
+    cache = EmbeddingCache(cache_path, encoder.fingerprint())
+    return cache.embed(
+        items, encoder.encode_videos, batch_size=batch_size, skip_errors=skip_errors, progress=progress
+    )

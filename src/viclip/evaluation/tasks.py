@@ -11,9 +11,9 @@ import torch
 
 from ..data.video_list import CaptionedVideos, LabelledVideo
 from .embedder import VideoTextEmbedder
+from .embedding_cache import cached_video_embeddings
 from .metrics import RetrievalRecall, ZeroShotAccuracy
 from .plots import plot_confusion_matrix, plot_similarity_heatmap
-from .search import embed_videos
 
 
 def evaluate_classification(
@@ -40,7 +40,9 @@ def evaluate_classification(
     if unknown:
         raise ValueError(f"labels {unknown[:5]} are not among the {len(class_names)} class names")
     classifier = encoder.classifier(class_names, templates)
-    embedded = embed_videos(encoder, [v.item for v in videos], cache_path, batch_size, progress=progress)
+    embedded = cached_video_embeddings(
+        encoder, [v.item for v in videos], cache_path, batch_size, progress=progress
+    )
     scores = classifier.scores(embedded.embeddings)
     references = [index[v.label] for v in videos]
 
@@ -83,7 +85,7 @@ def evaluate_retrieval(
     With ``dual_softmax`` both the plain and the re-ranked metrics are returned (``dsl_`` prefix).
     ``plot_path``: a PNG heat map of the caption x video cosine similarities.
     """
-    embedded = embed_videos(encoder, gallery.videos, cache_path, batch_size, progress=progress)
+    embedded = cached_video_embeddings(encoder, gallery.videos, cache_path, batch_size, progress=progress)
     similarity = encoder.encode_text(gallery.captions) @ embedded.embeddings.T
     metric = RetrievalRecall()
     rows = similarity.tolist()

@@ -114,7 +114,7 @@ class ImageCLIPEmbedder:
         return self.encode_pixel_values(self.preprocess(videos))
 
     def fingerprint(self) -> str:
-        from ..embedding_cache import model_fingerprint
+        from ..fingerprint import model_fingerprint
 
         return model_fingerprint(self.model, self.video_processor.to_dict(), self.pooling)
 

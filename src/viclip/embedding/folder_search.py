@@ -2,7 +2,6 @@
 
 The folder's embeddings live in an embedding dataset (``FOLDER/.viclip-embeddings/`` by default), reused across runs
 and updated when files are added or change; the index over them is exact and built in memory per query run.
-(``embed_videos`` below is the safetensors-cached embedding of the evaluation tasks.)
 """
 
 from __future__ import annotations
@@ -10,34 +9,17 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from ..processing import VideoClip
-from .embedder import VideoTextEmbedder
-from .embedding_cache import CacheResult, EmbeddingCache
+from ..evaluation.embedder import VideoTextEmbedder
 
 if TYPE_CHECKING:
-    from ..embedding import EmbedResult, Failure, VectorIndex
-
-
-def embed_videos(
-    encoder: VideoTextEmbedder,
-    items: Sequence[VideoClip],
-    cache_path: str | os.PathLike | None = None,
-    batch_size: int = 8,
-    skip_errors: bool = False,
-    progress: bool = True,
-) -> CacheResult:
-    """Normalised embeddings of ``items``, through a safetensors cache when ``cache_path`` is given."""
-    cache = EmbeddingCache(cache_path, encoder.fingerprint())
-    return cache.embed(
-        items, encoder.encode_videos, batch_size=batch_size, skip_errors=skip_errors, progress=progress
-    )
+    from .index import VectorIndex
+    from .pipeline import EmbedResult, Failure
 
 
 DEFAULT_CACHE_NAME = ".viclip-embeddings"
@@ -69,9 +51,9 @@ def index_folder(
     ``cache_dir`` defaults to ``FOLDER/.viclip-embeddings``; embeddings of another model or preprocessing there
     are discarded. ``use_cache=False`` embeds everything in a temporary folder that is then deleted.
     """
-    from ..embedding import EmbeddingMismatchError, VectorIndex, embed_videos, load_embeddings
-    from ..embedding.inputs import resolve_inputs
-    from ..embedding.store import clip_key, embedding_matrix
+    from . import EmbeddingMismatchError, VectorIndex, embed_videos, load_embeddings
+    from .inputs import resolve_inputs
+    from .store import clip_key, embedding_matrix
 
     folder = Path(folder)
     clips, _ = resolve_inputs(folder)
