@@ -90,3 +90,18 @@ def test_auto_classes_find_viclip_when_transformers_is_imported_before_viclip(sa
     code = LOAD_WITH_AUTO_CLASSES.replace("folder = ", "import viclip\nfolder = ")
     out = run_python(code.format(folder=str(saved_folder)))
     assert out.split() == EXPECTED
+
+
+def test_registration_waits_for_a_transformers_module_that_imports_the_auto_classes_midway():
+    """transformers.modeling_utils imports the Auto configuration while it is itself half initialised: registering
+    at that moment failed (a circular import) and left ViCLIP unregistered."""
+    out = run_python(
+        "import warnings; warnings.simplefilter('error', RuntimeWarning)\n"
+        "import viclip\n"
+        "from transformers.modeling_utils import PreTrainedModel\n"
+        "from transformers import AutoModel\n"
+        "from transformers.models.auto.configuration_auto import CONFIG_MAPPING\n"
+        "from viclip import ViCLIPConfig\n"
+        "print('viclip' in CONFIG_MAPPING, AutoModel._model_mapping[ViCLIPConfig].__name__)"
+    )
+    assert out.split() == ["True", "ViCLIPModel"]

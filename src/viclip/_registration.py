@@ -40,12 +40,32 @@ _pending: list[Callable[[], None]] = []
 _running = False
 
 
-def _run(callback: Callable[[], None]) -> None:
-    """Runs `callback`; one triggered while another runs (registering imports transformers) waits its turn."""
-    global _running
+def _import_in_progress(finished: str | None = None) -> bool:
+    """Whether a transformers or viclip module (other than ``finished``, whose code has just run) is still executing.
+
+    Registering then would import viclip's classes against a partially initialised module (e.g. transformers'
+    ``modeling_utils`` importing the Auto configuration on its way, or a viclip module importing transformers at
+    its top), so registration waits until the import chain is done.
+    """
+    for name, module in list(sys.modules.items()):
+        if name != finished and name.split(".", 1)[0] in ("transformers", "viclip"):
+            spec = getattr(module, "__spec__", None)
+            if spec is not None and getattr(spec, "_initializing", False):
+                return True
+    return False
+
+
+def _run(callback: Callable[[], None], finished: str | None = None) -> None:
+    """Queues `callback` and runs the queue unless transformers is mid-import (then the next import retries)."""
     if callback not in _pending:
         _pending.append(callback)
-    if _running:
+    _run_pending(finished)
+
+
+def _run_pending(finished: str | None = None) -> None:
+    """Runs the queued registrations; one triggered while another runs (registering imports transformers) waits."""
+    global _running
+    if _running or not _pending or _import_in_progress(finished):
         return
     _running = True
     try:
@@ -64,6 +84,10 @@ def _run(callback: Callable[[], None]) -> None:
         _running = False
 
 
+def _run_pending_after() -> None:
+    """Marks a module whose import, once complete, retries the deferred registrations (never called itself)."""
+
+
 class _RegisterAfterExec(importlib.abc.Loader):
     """Wraps a trigger module's loader: executes the module, restores the real loader, then registers."""
 
@@ -79,7 +103,10 @@ class _RegisterAfterExec(importlib.abc.Loader):
         if module.__spec__ is not None:
             module.__spec__.loader = self._loader
         self._loader.exec_module(module)
-        _run(self._callback)
+        if self._callback is _run_pending_after:
+            _run_pending(finished=module.__name__)
+        else:
+            _run(self._callback, finished=module.__name__)
 
 
 class _PostImportFinder(importlib.abc.MetaPathFinder):
@@ -89,7 +116,9 @@ class _PostImportFinder(importlib.abc.MetaPathFinder):
         self._finding: set[str] = set()
 
     def find_spec(self, fullname, path, target=None):
-        callback = TRIGGERS.get(fullname)
+        # A registration deferred while transformers was mid-import runs after the next import completes (running
+        # it here, before this module exists, could import this very module twice).
+        callback = TRIGGERS.get(fullname) or (_run_pending_after if _pending else None)
         if callback is None or fullname in self._finding:
             return None
         self._finding.add(fullname)
@@ -109,4 +138,4 @@ def install() -> None:
         sys.meta_path.insert(0, _PostImportFinder())
     for name, callback in TRIGGERS.items():
         if name in sys.modules:
-            _run(callback)
+            _run(callback, finished="viclip")  # called from the package root, which is still executing
