@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from viclip.data.synthetic import DIRECTIONS, caption_for, generate_synthetic_internvid
 from viclip.commands import main
+from viclip.data.synthetic import DIRECTIONS, caption_for, generate_synthetic_internvid
 from viclip.demo import direction_accuracy, example_video_path, read_held_out_clips
 from viclip.training import TrainingConfig
 
@@ -55,7 +55,9 @@ def test_the_original_demo_video_ships_with_the_package():
 
 
 def test_missing_checkpoint_is_one_clear_error(tmp_path, capsys):
-    assert main(["demo", "--checkpoint", str(tmp_path / "nope.pth"), "--output-dir", str(tmp_path / "out")]) == 2
+    assert (
+        main(["demo", "--checkpoint", str(tmp_path / "nope.pth"), "--output-dir", str(tmp_path / "out")]) == 2
+    )
     assert f"checkpoint '{tmp_path / 'nope.pth'}' does not exist" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
