@@ -156,3 +156,15 @@ def converted_tiny_fixture():
     model = ViCLIPModel(config)
     model.load_state_dict(convert_original_state_dict(state_dict, config), strict=True)
     return model.eval()
+
+
+@pytest.fixture(scope="session")
+def ray_local():
+    """One local Ray instance (2 CPUs, no dashboard) shared by every test that needs Ray in a session."""
+    ray = pytest.importorskip("ray")
+    started = not ray.is_initialized()
+    if started:
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="WARNING")
+    yield ray
+    if started:
+        ray.shutdown()

@@ -105,3 +105,13 @@ def test_registration_waits_for_a_transformers_module_that_imports_the_auto_clas
         "print('viclip' in CONFIG_MAPPING, AutoModel._model_mapping[ViCLIPConfig].__name__)"
     )
     assert out.split() == ["True", "ViCLIPModel"]
+
+
+@pytest.mark.parametrize(
+    "package", ["viclip", "viclip.data", "viclip.evaluation", "viclip.processing", "viclip.embedding"]
+)
+def test_no_lazy_name_is_also_the_name_of_a_submodule(package):
+    """Once such a submodule is imported, Python binds the module to the package attribute and
+    ``from package import name`` returns the module instead of the function."""
+    module = importlib.import_module(package)
+    assert not [name for name in module._EXPORTS if (Path(module.__file__).parent / f"{name}.py").exists()]

@@ -15,6 +15,7 @@ MISSING_INPUT: dict[tuple[str, ...], list[str]] = {
     ("push",): ["{missing}", "--repo-id", "me/viclip"],
     ("synthetic",): ["--output-dir", "{missing_parent}/data"],
     ("download",): ["{missing}", "--output-dir", "{tmp}/videos"],
+    ("prepare",): ["--annotations", "{missing}", "--video-root", "{tmp}", "--output-dir", "{tmp}/prepared"],
     ("train",): ["--config", "{missing}"],
     ("finetune-classifier",): ["--train", "{missing}", "--output-dir", "{tmp}/out"],
     ("classify",): ["{missing}", "--model", "{tmp}/model", "--labels", "a,b"],

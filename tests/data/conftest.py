@@ -183,17 +183,6 @@ def _write_parquet(path: Path, rows: list[dict]) -> Path:
 PREPARE_OPTIONS = {"num_frames": 4, "rows_per_shard": 2, "short_side": 48, "progress": False}
 
 
-@pytest.fixture(scope="session")
-def ray_local():
-    ray = pytest.importorskip("ray")
-    started = not ray.is_initialized()
-    if started:
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="WARNING")
-    yield ray
-    if started:
-        ray.shutdown()
-
-
 @dataclass
 class PreparedSet:
     folder: Path

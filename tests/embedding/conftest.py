@@ -30,18 +30,6 @@ def frames_with_square(
 
 
 @pytest.fixture(scope="session")
-def ray_local():
-    """One local Ray instance for the whole test session (2 CPUs, no dashboard)."""
-    import logging
-
-    import ray
-
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
-    yield ray
-    ray.shutdown()
-
-
-@pytest.fixture(scope="session")
 def video_dir(tmp_path_factory) -> Path:
     """red.mp4 and blue.mp4 (2 s), long.mp4 (6 s, a white square in [3 s, 4 s) only), sub/green.mp4, broken.mp4,
     empty.mp4 and a text file."""

@@ -17,7 +17,7 @@ from viclip.evaluation.benchmarks import evaluate_msrvtt, load_benchmark_embedde
 from viclip.evaluation.benchmarks.embedders import paper_video_processor
 from viclip.evaluation.benchmarks.msrvtt import ORIGINAL_DUAL_SOFTMAX_TEMPERATURE
 from viclip.evaluation.benchmarks.results import results_table_rows
-from viclip.evaluation.retrieval_metrics import retrieval_metrics
+from viclip.evaluation.retrieval import retrieval_metrics
 from viclip.processing import clean_caption
 
 CAPTIONS = {

@@ -27,8 +27,8 @@ _EXPORTS = {
     "ZeroShotVideoClassificationPipeline": "pipeline",
     "plot_confusion_matrix": "plots",
     "plot_similarity_heatmap": "plots",
-    "dual_softmax": "retrieval_metrics",
-    "retrieval_metrics": "retrieval_metrics",
+    "dual_softmax": "retrieval",
+    "retrieval_metrics": "retrieval",
     "cached_video_embeddings": "embedding_cache",
     "folder_fingerprint": "fingerprint",
     "evaluate_classification": "tasks",
@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from .metrics import RetrievalRecall, ZeroShotAccuracy, load_metric
     from .pipeline import ZeroShotVideoClassificationPipeline
     from .plots import plot_confusion_matrix, plot_similarity_heatmap
-    from .retrieval_metrics import dual_softmax, retrieval_metrics
+    from .retrieval import dual_softmax, retrieval_metrics
     from .tasks import evaluate_classification, evaluate_retrieval
     from .templates import ACTIONCLIP_TEMPLATES, expand_templates, resolve_templates
     from .zero_shot import ZeroShotClassifier, template_averaged_scores, topk_accuracy

@@ -17,7 +17,7 @@ import datasets
 import evaluate
 import torch
 
-from .retrieval_metrics import DEFAULT_KS, retrieval_metrics
+from .retrieval import DEFAULT_KS, retrieval_metrics
 from .zero_shot import topk_accuracy
 
 _CITATION = """\
@@ -78,7 +78,7 @@ class RetrievalRecall(_InMemoryMetric):
     Inputs: one example per caption: ``predictions`` = the caption's similarity to every video of the
     gallery (a row of the ``(texts, videos)`` similarity matrix), ``references`` = the index of its
     video. Several captions may share a video. ``compute(..., ks=(1, 5, 10), dual_softmax=False,
-    temperature=100.0)``. See :mod:`viclip.evaluation.retrieval_metrics` for the tie rule.
+    temperature=100.0)``. See :mod:`viclip.evaluation.retrieval` for the tie rule.
     """
 
     def _info(self) -> evaluate.MetricInfo:

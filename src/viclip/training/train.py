@@ -461,7 +461,7 @@ class TrainingRun:
     def evaluate(self) -> dict[str, float]:
         """Text-to-video and video-to-text R@K on the held-out examples (clip ``i`` paired with caption ``i``),
         with the metric of `viclip.evaluation`. Every process runs it (the module may be sharded)."""
-        from ..evaluation.retrieval_metrics import retrieval_metrics
+        from ..evaluation.retrieval import retrieval_metrics
 
         self.module.eval()
         videos, texts = [], []

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ...processing import VideoClip, clean_caption
-from ..retrieval_metrics import retrieval_metrics
+from ..retrieval import retrieval_metrics
 from .embedders import describe_protocol, model_identity
 from .embedding import embed_clips
 from .video_files import VideoFileIndex

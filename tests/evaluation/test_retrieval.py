@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from viclip.evaluation.retrieval_metrics import dual_softmax, ranks_from_similarity, retrieval_metrics
+from viclip.evaluation.retrieval import dual_softmax, ranks_from_similarity, retrieval_metrics
 
 
 def test_square_matrix_hand_computed_ranks():
