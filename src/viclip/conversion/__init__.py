@@ -1,7 +1,7 @@
 """Conversion of the original ViCLIP checkpoints into Hugging Face folders (``viclip convert``)."""
 
 from .checkpoint import LoadedCheckpoint, load_checkpoint
-from .converter import ConversionResult, check_finite, convert_checkpoint, write_folder
+from .converter import ConversionResult, convert_checkpoint, write_folder
 from .errors import ConversionError, UnsafeCheckpointError
 from .safetensors_writer import parse_size, write_model_weights
 from .sizing import detect_preset, load_config_file, resolve_config
@@ -13,7 +13,6 @@ __all__ = [
     "LoadedCheckpoint",
     "UnsafeCheckpointError",
     "VerificationReport",
-    "check_finite",
     "convert_checkpoint",
     "detect_preset",
     "load_checkpoint",

@@ -143,8 +143,9 @@ def write_safetensors_file(
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(header_bytes)))
         f.write(header_bytes)
-        for tensor in tensors.values():
+        for name, tensor in tensors.items():
             data = tensor.detach().to(device="cpu", dtype=_target(tensor, dtype)).contiguous()
+            _check_finite(name, tensor, data)
             if data.numel():
                 f.write(memoryview(data.reshape(-1).view(torch.uint8).numpy()))
             if progress is not None:
@@ -152,6 +153,24 @@ def write_safetensors_file(
             del data
             if tensor.is_contiguous():
                 release_resident_pages(tensor)
+
+
+def _check_finite(name: str, tensor: torch.Tensor, stored: torch.Tensor) -> None:
+    """Refuses NaN or infinity, and values the stored dtype cannot hold: a model made from them only gives NaN.
+
+    Checked while writing, on the tensor in hand, so a memory-mapped checkpoint is read once.
+    """
+    if not stored.is_floating_point() or torch.isfinite(stored).all():
+        return
+    count = int((~torch.isfinite(tensor)).sum())
+    if count:
+        raise ConversionError(
+            f"weight {name} holds {count} non-finite value(s) (NaN or infinity); refusing to convert"
+        )
+    raise ConversionError(
+        f"weight {name} has values beyond the range of {str(stored.dtype).removeprefix('torch.')} (largest magnitude "
+        f"{tensor.abs().max().item():.3g}); store it as float32 or bfloat16"
+    )
 
 
 def write_model_weights(
