@@ -7,7 +7,23 @@ from pathlib import Path
 from typing import Any
 
 from .base import CommandError, UsageError
-from .options import check_model_reference, resolve_device
+from .options import check_model_reference, positive_int, resolve_device
+
+
+def add_run_arguments(parser: argparse.ArgumentParser, *, plot: bool) -> None:
+    """``--num-workers`` and the output flags of both benchmark commands (``--plot`` where there is a plot)."""
+    parser.add_argument(
+        "--num-workers",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="decoding threads (default: the number of CPUs, at most 8)",
+    )
+    output = parser.add_argument_group("output")
+    output.add_argument("--output", metavar="JSON", help="write the results JSON here")
+    if plot:
+        output.add_argument("--plot", metavar="PNG", help="write a per-class accuracy plot here")
+    output.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def check_output_paths(args: argparse.Namespace) -> None:

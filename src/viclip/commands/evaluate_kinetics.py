@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import argparse
 
+from ._benchmark import add_run_arguments
 from .base import UsageError
-from .options import add_model_arguments, check_model_reference, positive_int, require_dir, require_file
+from .options import add_model_arguments, check_model_reference, require_dir, require_file
 
 HELP = "Kinetics-400/600/700 zero-shot top-1/top-5/AVG, the paper's protocol (ViCLIP or CLIP models)"
 EPILOG = (
@@ -54,17 +55,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "(default: the smallest official list holding every label of the CSV)",
     )
     add_model_arguments(parser)
-    parser.add_argument(
-        "--num-workers",
-        type=positive_int,
-        default=None,
-        metavar="N",
-        help="decoding threads (default: the number of CPUs, at most 8)",
-    )
-    output = parser.add_argument_group("output")
-    output.add_argument("--output", metavar="JSON", help="write the results JSON here")
-    output.add_argument("--plot", metavar="PNG", help="write a per-class accuracy plot here")
-    output.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_run_arguments(parser, plot=True)
 
 
 def run(args: argparse.Namespace) -> int:

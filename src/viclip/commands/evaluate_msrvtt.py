@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import argparse
 
-from .options import add_model_arguments, check_model_reference, positive_int, require_dir, require_file
+from ._benchmark import add_run_arguments
+from .options import add_model_arguments, check_model_reference, require_dir, require_file
 
 HELP = "MSR-VTT 1k-A retrieval R@1/5/10, MdR, MnR with and without dual softmax (ViCLIP or CLIP models)"
 EPILOG = (
@@ -47,16 +48,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="folder holding video{N}.mp4 (searched recursively)",
     )
     add_model_arguments(parser)
-    parser.add_argument(
-        "--num-workers",
-        type=positive_int,
-        default=None,
-        metavar="N",
-        help="decoding threads (default: the number of CPUs, at most 8)",
-    )
-    output = parser.add_argument_group("output")
-    output.add_argument("--output", metavar="JSON", help="write the results JSON here")
-    output.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_run_arguments(parser, plot=False)
 
 
 def run(args: argparse.Namespace) -> int:
