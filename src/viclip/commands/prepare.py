@@ -1,6 +1,6 @@
 """Prepare InternVid once for training: rows joined to their videos -> training-ready Parquet shards, on Ray Data.
 
-Each clip is cut, reduced to the frames training and evaluation can sample, resized to a short side of 256 and
+Each clip is cut, reduced to the frames training and evaluation can sample, resized to a short side of 320 and
 stored as JPEG with its caption and source fields; OUTPUT_DIR/manifest.json counts the rows written and the rows
 skipped by reason (skipped.jsonl lists them). Without --ray-address a local Ray instance uses every core (or
 --num-cpus); with it the same job runs on the cluster (every node must see --video-root and --output-dir).
@@ -43,7 +43,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--train-choices", type=positive_int, default=3, help="frames kept per segment for training (3)"
     )
     shards.add_argument(
-        "--short-side", type=positive_int, default=256, help="short side of stored frames (256)"
+        "--short-side", type=positive_int, default=320, help="short side of stored frames (320)"
     )
     shards.add_argument("--jpeg-quality", type=positive_int, default=90, help="JPEG quality (90)")
     shards.add_argument("--rows-per-shard", type=positive_int, default=1000, help="annotation rows per shard")

@@ -1,7 +1,7 @@
 """Prepare InternVid once for training: annotation rows + videos -> training-ready Parquet shards, on Ray Data.
 
 Training from source videos seeks and decodes 720p for every clip of every epoch; a prepared clip is a few JPEG
-frames at a short side of 256 (see :mod:`.prepared_format`), read back by :func:`viclip.data.load_prepared`.
+frames at a short side of 320 (see :mod:`.prepared_format`), read back by :func:`viclip.data.load_prepared`.
 
 How the job runs:
 
@@ -192,7 +192,7 @@ def prepare_internvid(
     filters: AnnotationFilter | None = None,
     num_frames: int = 8,
     train_choices: int = 3,
-    short_side: int = 256,
+    short_side: int = 320,
     jpeg_quality: int = 90,
     rows_per_shard: int = 1000,
     max_rows: int | None = None,

@@ -49,7 +49,7 @@ class PrepareSettings:
     filters: AnnotationFilter = field(default_factory=AnnotationFilter)
     num_frames: int = 8
     train_choices: int = 3
-    short_side: int = 256
+    short_side: int = 320
     jpeg_quality: int = 90
     rows_per_shard: int = 1000
     row_group_size: int = 64
