@@ -9,7 +9,6 @@ Top-1 / top-5 are the video-to-class ranks; AVG is their mean.
 
 from __future__ import annotations
 
-import csv
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ import torch
 from ...processing import VideoClip, clean_caption
 from ..templates import resolve_templates
 from ..zero_shot import ZeroShotClassifier, topk_accuracy
+from .csv_records import read_csv_records
 from .embedders import describe_protocol, model_identity
 from .embedding import embed_clips
 from .video_files import VideoFileIndex, normalise_name
@@ -49,27 +49,20 @@ class KineticsRow:
 def read_kinetics_csv(path: str | os.PathLike) -> list[KineticsRow]:
     """The rows of an official Kinetics CSV; extra columns (``split``, ``is_cc``) are ignored."""
     path = Path(path)
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        columns = [c.strip() for c in reader.fieldnames or []]
-        missing = [c for c in REQUIRED_COLUMNS if c not in columns]
-        if missing:
-            raise ValueError(
-                f"{path}: not a Kinetics annotation CSV: no column(s) {missing} in the header {columns} "
-                "(expected label,youtube_id,time_start,time_end,split)"
-            )
-        reader.fieldnames = columns
-        rows = []
-        for line, record in enumerate(reader, start=2):
-            label = (record.get("label") or "").strip()
-            youtube_id = (record.get("youtube_id") or "").strip()
-            if not label or not youtube_id:
-                raise ValueError(f"{path} line {line}: empty label or youtube_id")
-            start = _whole_seconds(record.get("time_start"), path, line, "time_start")
-            end = _whole_seconds(record.get("time_end"), path, line, "time_end")
-            if end <= start:
-                raise ValueError(f"{path} line {line}: time_end {end} is not after time_start {start}")
-            rows.append(KineticsRow(label, youtube_id, start, end, line))
+    records = read_csv_records(
+        path, REQUIRED_COLUMNS, "a Kinetics annotation CSV", "label,youtube_id,time_start,time_end,split"
+    )
+    rows = []
+    for line, record in records:
+        label = (record.get("label") or "").strip()
+        youtube_id = (record.get("youtube_id") or "").strip()
+        if not label or not youtube_id:
+            raise ValueError(f"{path} line {line}: empty label or youtube_id")
+        start = _whole_seconds(record.get("time_start"), path, line, "time_start")
+        end = _whole_seconds(record.get("time_end"), path, line, "time_end")
+        if end <= start:
+            raise ValueError(f"{path} line {line}: time_end {end} is not after time_start {start}")
+        rows.append(KineticsRow(label, youtube_id, start, end, line))
     if not rows:
         raise ValueError(f"{path}: no annotation rows")
     return rows

@@ -9,7 +9,6 @@ a dual-softmax re-ranking of that same matrix, ``scores * scores.softmax(dim=0)`
 
 from __future__ import annotations
 
-import csv
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import Any
 
 from ...processing import VideoClip, clean_caption
 from ..retrieval import retrieval_metrics
+from .csv_records import read_csv_records
 from .embedders import describe_protocol, model_identity
 from .embedding import embed_clips
 from .video_files import VideoFileIndex
@@ -39,23 +39,16 @@ class MSRVTTPair:
 def read_msrvtt_csv(path: str | os.PathLike) -> list[MSRVTTPair]:
     """The caption-video pairs of an MSR-VTT JSFusion CSV (``key,vid_key,video_id,sentence``)."""
     path = Path(path)
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        columns = [c.strip() for c in reader.fieldnames or []]
-        missing = [c for c in REQUIRED_COLUMNS if c not in columns]
-        if missing:
-            raise ValueError(
-                f"{path}: not an MSR-VTT JSFusion CSV: no column(s) {missing} in the header {columns} "
-                "(expected key,vid_key,video_id,sentence)"
-            )
-        reader.fieldnames = columns
-        pairs = []
-        for line, record in enumerate(reader, start=2):
-            video_id = (record.get("video_id") or "").strip()
-            sentence = (record.get("sentence") or "").strip()
-            if not video_id or not sentence:
-                raise ValueError(f"{path} line {line}: empty video_id or sentence")
-            pairs.append(MSRVTTPair(video_id, sentence, line))
+    records = read_csv_records(
+        path, REQUIRED_COLUMNS, "an MSR-VTT JSFusion CSV", "key,vid_key,video_id,sentence"
+    )
+    pairs = []
+    for line, record in records:
+        video_id = (record.get("video_id") or "").strip()
+        sentence = (record.get("sentence") or "").strip()
+        if not video_id or not sentence:
+            raise ValueError(f"{path} line {line}: empty video_id or sentence")
+        pairs.append(MSRVTTPair(video_id, sentence, line))
     if not pairs:
         raise ValueError(f"{path}: no caption rows")
     return pairs
