@@ -45,19 +45,26 @@ def make_sources(args) -> tuple[Path, Path]:
             keyframe_interval=args.keyframe_interval,
         )
     ids = sorted({json.loads(line)["YoutubeID"] for line in (root / "annotations.jsonl").open()})
-    rng = np.random.default_rng(args.seed)
+    return write_random_rows(root, ids, args.clips, args.minutes, args.seed, "a shape moves"), root / "videos"
+
+
+def write_random_rows(
+    root: Path, ids: list[str], clips: int, minutes: float, seed: int, caption: str
+) -> Path:
+    """InternVid rows of 2-8 s clips at random places in the sources ``ids`` (``minutes`` long), as JSONL."""
+    rng = np.random.default_rng(seed)
     rows = []
-    for _ in range(args.clips):
+    for _ in range(clips):
         duration = float(rng.uniform(2, 8))  # 85% of InternVid clips are under 10 s
-        start = float(rng.uniform(0, args.minutes * 60 - duration - 1))
+        start = float(rng.uniform(0, minutes * 60 - duration - 1))
         rows.append({
             "YoutubeID": str(rng.choice(ids)), "Start_timestamp": format_timestamp(start),
-            "End_timestamp": format_timestamp(start + duration), "Caption": "a shape moves",
+            "End_timestamp": format_timestamp(start + duration), "Caption": caption,
             "Aesthetic_Score": 5.0, "UMT_Score": 0.4,
         })  # fmt: skip
-    annotations = root / f"bench_rows_{args.clips}_{args.seed}.jsonl"
+    annotations = root / f"bench_rows_{clips}_{seed}.jsonl"
     annotations.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return annotations, root / "videos"
+    return annotations
 
 
 class NaiveDataset(Dataset):

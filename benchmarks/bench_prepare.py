@@ -22,7 +22,6 @@ write the videos).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -34,10 +33,9 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_dataloader import make_sources
+from bench_dataloader import make_sources, write_random_rows
 
 from viclip.data import load_internvid, load_prepared, prepare_internvid
-from viclip.data.annotations import format_timestamp
 from viclip.data.prepare_shard import PrepareSettings, prepare_shard
 from viclip.processing import ViCLIPProcessor
 
@@ -88,19 +86,8 @@ def make_detailed_sources(args) -> tuple[Path, Path]:
         if not (videos / f"{youtube_id}.mp4").is_file():
             print(f"writing detailed 1280x720 video {i + 1}/{len(ids)} of {args.minutes} min (once) ...")
             write_detailed_video(videos / f"{youtube_id}.mp4", args.minutes * 60, args.fps, args.bitrate, i)
-    rng = np.random.default_rng(args.seed)
-    rows = []
-    for _ in range(args.clips):
-        duration = float(rng.uniform(2, 8))  # 85% of InternVid clips are under 10 s
-        start = float(rng.uniform(0, args.minutes * 60 - duration - 1))
-        rows.append({
-            "YoutubeID": str(rng.choice(ids)), "Start_timestamp": format_timestamp(start),
-            "End_timestamp": format_timestamp(start + duration), "Caption": "a textured scene pans slowly",
-            "Aesthetic_Score": 5.0, "UMT_Score": 0.4,
-        })  # fmt: skip
-    annotations = root / f"bench_rows_{args.clips}_{args.seed}.jsonl"
-    annotations.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return annotations, videos
+    caption = "a textured scene pans slowly"
+    return write_random_rows(root, ids, args.clips, args.minutes, args.seed, caption), videos
 
 
 def rate(dataset, limit: int) -> tuple[float, list[dict]]:

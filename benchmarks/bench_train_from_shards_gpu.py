@@ -25,7 +25,6 @@ import argparse
 import json
 import sys
 import tempfile
-import time
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -33,9 +32,9 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_training_gpu import make_model, random_batch
+from bench_training_gpu import make_model, measure, random_batch
 
-from viclip.training import ContrastiveTrainingModule, build_optimizer, gathered_contrastive_loss
+from viclip.training import ContrastiveTrainingModule, gathered_contrastive_loss
 from viclip.training.config import TrainingConfig
 from viclip.training.train import train
 
@@ -85,39 +84,13 @@ def flops_per_clip(model, device: torch.device) -> float:
     return counter.get_total_flops() / 2
 
 
-def random_step_rate(model, batch_size: int, steps: int, warmup: int, device: torch.device) -> float:
-    """Clips/s of the training step on random inputs (raises torch.OutOfMemoryError when it does not fit)."""
-    module = ContrastiveTrainingModule(model)
-    optimizer = build_optimizer(module)
-    batch = random_batch(model, batch_size, device)
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
-
-    def step():
-        with autocast:
-            loss, _ = gathered_contrastive_loss(*module(**batch))
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-
-    for _ in range(warmup):
-        step()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return batch_size * steps / (time.perf_counter() - start)
-
-
 def largest_batch(preset: str, smoke: bool, device: torch.device, low: int, high: int) -> int:
     """The largest power-of-two multiple of ``low`` up to ``high`` whose training step fits in memory."""
     best, batch = None, low
     while batch <= high:
         model = make_model(preset, smoke, device, 0.9, checkpointing=False)
         try:
-            random_step_rate(model, batch, 1, 1, device)
+            measure(model, batch, 1, 1, device)
             best = batch
         except torch.OutOfMemoryError:
             break
@@ -176,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         batch = largest_batch(preset, args.smoke, device, args.min_batch, args.max_batch)
         model = make_model(preset, args.smoke, device, 0.9, checkpointing=False)
         flops = flops_per_clip(model, device)
-        random_rate = random_step_rate(model, batch, args.steps, args.warmup, device)
+        random_rate = measure(model, batch, args.steps, args.warmup, device)["clips_per_s"]
         del model
         if cuda:
             torch.cuda.empty_cache()
