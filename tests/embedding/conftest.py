@@ -46,38 +46,6 @@ def video_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def tiny_model_dir(tmp_path_factory) -> Path:
-    """A randomly initialised tiny ViCLIP (32 px, 8 frames) with the real tokenizer, saved as a folder."""
-    import torch
-
-    from viclip import ViCLIPConfig, ViCLIPModel, ViCLIPProcessor
-
-    torch.manual_seed(0)
-    config = ViCLIPConfig(
-        vision_config={
-            "image_size": 32,
-            "patch_size": 8,
-            "hidden_size": 64,
-            "num_hidden_layers": 2,
-            "num_attention_heads": 4,
-            "intermediate_size": 256,
-            "num_frames": 8,
-        },
-        text_config={
-            "hidden_size": 48,
-            "num_hidden_layers": 2,
-            "num_attention_heads": 4,
-            "intermediate_size": 192,
-        },
-        projection_dim=32,
-    )
-    folder = tmp_path_factory.mktemp("tiny-viclip")
-    ViCLIPModel(config).eval().save_pretrained(folder)
-    ViCLIPProcessor.for_model(image_size=32, num_frames=8).save_pretrained(folder)
-    return folder
-
-
-@pytest.fixture(scope="session")
 def embedder(tiny_model_dir):
     from viclip.evaluation import VideoTextEmbedder
 
