@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from viclip.data import AnnotationFilter, prepare_internvid
-from viclip.data.prepared_format import frame_layout, stored_frames
+from viclip.data.prepared_format import decode_jpeg_frame, encode_jpeg_frame, frame_layout, stored_frames
 from viclip.processing import sample_frame_indices
 
 
@@ -52,6 +52,22 @@ def test_shards_hold_every_good_row_once_with_its_frames(prepared):
         assert len(r["frames"]) == len(stored_frames(r["num_source_frames"], 4, 3))
         assert all(f[:2] == b"\xff\xd8" for f in r["frames"])  # JPEG
     assert not list(prepared.folder.rglob("*.tmp"))
+
+
+def test_stored_frames_decode_to_rgb_channels_first_and_a_truncated_frame_raises():
+    import numpy as np
+
+    gradient = np.linspace(0, 255, 40 * 56, dtype=np.float32).reshape(40, 56, 1) * [1.0, 0.5, 0.2]
+    frame = gradient.astype(np.uint8)
+    data = encode_jpeg_frame(frame, quality=95)
+    decoded = decode_jpeg_frame(data)
+    assert decoded.shape == (3, 40, 56) and str(decoded.dtype) == "torch.uint8"
+    assert decoded.permute(1, 2, 0).is_contiguous()  # a channels-last view of the decoded image
+    assert np.abs(decoded.permute(1, 2, 0).numpy().astype(int) - frame).mean() < 2  # JPEG at quality 95
+    gray = decode_jpeg_frame(encode_jpeg_frame(np.repeat(frame[..., :1], 3, axis=2)[..., 0], quality=95))
+    assert gray.shape == (3, 40, 56) and bool((gray[0] == gray[1]).all())
+    with pytest.raises(OSError):
+        decode_jpeg_frame(data[: len(data) // 2])
 
 
 @pytest.mark.parametrize("num_range_frames", [1, 3, 4, 7, 25, 90, 301])

@@ -52,8 +52,8 @@ def test_ranks_read_disjoint_shard_files_whatever_the_file_count(
     prepared, processor, world_size, monkeypatch
 ):
     decoded = []
-    real = prepared_module._decode_jpeg
-    monkeypatch.setattr(prepared_module, "_decode_jpeg", lambda data: decoded.append(data) or real(data))
+    real = prepared_module.decode_jpeg_frame
+    monkeypatch.setattr(prepared_module, "decode_jpeg_frame", lambda data: decoded.append(data) or real(data))
     num_files = len(list((prepared.folder / "shards").glob("*.parquet")))
     assert num_files % world_size or world_size == 2  # 7 files: 3 and 4 ranks do not divide them
     seen, frames = [], 0
@@ -110,7 +110,7 @@ def test_a_corrupt_stored_frame_is_counted_not_raised(prepared, processor, monke
     def broken(data):
         raise RuntimeError("corrupt JPEG")
 
-    monkeypatch.setattr(prepared_module, "_decode_jpeg", broken)
+    monkeypatch.setattr(prepared_module, "decode_jpeg_frame", broken)
     stats = SkipStats()
     assert list(_load(prepared, processor, stats=stats)) == []
     assert stats.skipped() == {"processing_error": len(prepared.source.good_rows)}
@@ -182,7 +182,7 @@ def test_reader_pixels_equal_the_video_processor_on_the_same_frames(prepared, pr
 
     row = pq.read_table(next((prepared.folder / "shards").glob("*.parquet"))).to_pylist()[0]
     transform = prepared_module.PreparedExampleTransform(processor, training=training)
-    decoded = [prepared_module._decode_jpeg(row["frames"][i]) for i in row["frame_order"][:4]]
+    decoded = [prepared_module.decode_jpeg_frame(row["frames"][i]) for i in row["frame_order"][:4]]
     channels_last = torch.stack([f.permute(1, 2, 0) for f in decoded]).permute(0, 3, 1, 2)
     seed = 1234 if training else None
     expected = processor.video_processor(

@@ -6,7 +6,6 @@ depends only on the rows and the :class:`PrepareSettings`, so redoing a shard af
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import os
@@ -22,7 +21,15 @@ import pyarrow.parquet as pq
 from ..processing import ClipRangeError, VideoDecodeError, read_video_clip
 from .annotations import AnnotationFilter, SkipReason, parse_json_line, parse_row
 from .internvid import annotate_row
-from .prepared_format import RECORDS_DIR, SCHEMA, SHARDS_DIR, frame_layout, shard_name, stored_frames
+from .prepared_format import (
+    RECORDS_DIR,
+    SCHEMA,
+    SHARDS_DIR,
+    encode_jpeg_frame,
+    frame_layout,
+    shard_name,
+    stored_frames,
+)
 from .video_locator import VideoLocator
 
 logger = logging.getLogger(__name__)
@@ -106,14 +113,6 @@ def _resize_frames(frames: np.ndarray, short_side: int) -> np.ndarray:
     return resized.permute(0, 2, 3, 1).numpy()
 
 
-def _encode_jpeg(frame: np.ndarray, quality: int) -> bytes:
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(frame)).save(buffer, format="JPEG", quality=quality)
-    return buffer.getvalue()
-
-
 def prepared_sample(row: dict[str, Any], raw: dict[str, Any], settings: PrepareSettings) -> dict[str, Any]:
     """A joined row (``annotate_row``'s output, with a video) -> one Parquet row of :data:`SCHEMA`.
 
@@ -151,7 +150,7 @@ def prepared_sample(row: dict[str, Any], raw: dict[str, Any], settings: PrepareS
         "height": frames.shape[1],
         "frame_timestamps": [float(t) for t in info.timestamps],
         "frame_order": [position[source] for source in layout],
-        "frames": [_encode_jpeg(f, settings.jpeg_quality) for f in frames],
+        "frames": [encode_jpeg_frame(f, settings.jpeg_quality) for f in frames],
     }
 
 

@@ -28,7 +28,7 @@ from datasets import Dataset, IterableDataset, load_dataset
 
 from ..processing import ViCLIPProcessor, clean_caption, sample_frame_indices
 from .internvid import ExampleBuilder
-from .prepared_format import FRAME_COLUMNS, MANIFEST_FILE, SHARDS_DIR, list_shard_files
+from .prepared_format import FRAME_COLUMNS, MANIFEST_FILE, SHARDS_DIR, decode_jpeg_frame, list_shard_files
 from .stats import SkipStats
 from .transform import ViCLIPExampleTransform
 
@@ -76,7 +76,7 @@ class PreparedExampleTransform(ViCLIPExampleTransform):
             "random" if self.training else "middle",
             seed,
         )
-        decoded = {i: _decode_jpeg(row["frames"][i]) for i in {order[s] for s in slots}}
+        decoded = {i: decode_jpeg_frame(row["frames"][i]) for i in {order[s] for s in slots}}
         # (T, H, W, C) stacked, viewed as (T, C, H, W): channels-last, no copy into planes
         frames = torch.stack([decoded[order[s]].permute(1, 2, 0) for s in slots]).permute(0, 3, 1, 2)
         caption = clean_caption(row["caption"]) if self.clean_captions else row["caption"]
@@ -87,13 +87,6 @@ class PreparedExampleTransform(ViCLIPExampleTransform):
             "attention_mask": text["attention_mask"][0],
             "caption": caption,
         }
-
-
-def _decode_jpeg(data: bytes) -> torch.Tensor:
-    """JPEG bytes -> (C, H, W) uint8 RGB (a channels-last view, as ``decode_jpeg`` returns it)."""
-    from torchvision.io import ImageReadMode, decode_jpeg
-
-    return decode_jpeg(torch.frombuffer(bytearray(data), dtype=torch.uint8), mode=ImageReadMode.RGB)
 
 
 def _permute_block(batch: dict[str, list], seed: int) -> dict[str, list]:

@@ -22,6 +22,7 @@ slots, built so that ``sample_frame_indices`` run on the slots picks:
 
 from __future__ import annotations
 
+import io
 import itertools
 import math
 from pathlib import Path
@@ -126,3 +127,24 @@ Written by `viclip prepare` (format {FORMAT_VERSION}). Read with `viclip.data.lo
   JPEG (quality {settings["jpeg_quality"]}) at a short side of {settings["short_side"]} pixels.
 - InternVid annotations are CC BY-NC-SA 4.0; the videos belong to their YouTube owners.
 """
+
+
+def encode_jpeg_frame(frame: np.ndarray, quality: int) -> bytes:
+    """An (H, W, 3) uint8 RGB frame -> JPEG bytes (Pillow)."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(frame)).save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def decode_jpeg_frame(data: bytes):
+    """JPEG bytes -> a (C, H, W) uint8 RGB ``torch.Tensor``, a channels-last view (no copy into planes).
+
+    Pillow's libjpeg-turbo: the same pixels, at the same speed, as torchvision's ``decode_jpeg``, which is
+    deprecated since torchvision 0.29. A corrupt or truncated frame raises ``OSError``."""
+    import torch
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        return torch.from_numpy(np.array(image.convert("RGB"))).permute(2, 0, 1)

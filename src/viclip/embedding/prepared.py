@@ -44,8 +44,8 @@ def decode_prepared_batch(
 ) -> dict[str, np.ndarray]:
     """Prepared rows -> the columns of :func:`~.pipeline.decode_batch` (rows already embedded are dropped)."""
     import torch
-    from torchvision.io import ImageReadMode, decode_jpeg
 
+    from ..data.prepared_format import decode_jpeg_frame
     from ..processing import sample_frame_indices
 
     rows = [
@@ -60,12 +60,7 @@ def decode_prepared_batch(
         try:
             order, frames = list(batch["frame_order"][i]), batch["frames"][i]
             slots = sample_frame_indices(len(order), video_processor.num_frames, "middle")
-            images = [
-                decode_jpeg(
-                    torch.frombuffer(bytearray(frames[order[s]]), dtype=torch.uint8), mode=ImageReadMode.RGB
-                )
-                for s in slots
-            ]
+            images = [decode_jpeg_frame(frames[order[s]]) for s in slots]
             pixels[out] = video_processor(torch.stack(images), do_sample_frames=False, return_tensors="pt")[
                 "pixel_values_videos"
             ][0].numpy()
