@@ -45,6 +45,26 @@ def test_ray_embeddings_equal_the_in_process_embedder_and_bad_files_are_listed(
     cosine = (vectors[order] * expected).sum(-1)
     assert cosine.min() >= 0.9999
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=-1), 1.0, atol=1e-5)
+    assert result.model_seconds > 0 and 0 < result.model_busy_fraction <= 1
+
+
+def test_result_reports_how_long_the_model_waited_for_decoded_clips(video_dir, tiny_model_dir, tmp_path):
+    # In-process, the next batch is decoded between two model calls: that time is waiting for input.
+    paths = [video_dir / name for name in ("red.mp4", "blue.mp4", "long.mp4")]
+    result = embed_videos(
+        paths, str(tiny_model_dir), tmp_path / "emb", batch_size=1, runner="local", progress=False
+    )
+    assert result.model_seconds > 0 and result.input_wait_seconds > 0
+    busy = result.model_busy_fraction
+    assert busy == pytest.approx(result.model_seconds / (result.model_seconds + result.input_wait_seconds))
+    assert (
+        f"the model ran {busy:.0%} of the time and waited {1 - busy:.0%} for decoded clips"
+        in result.summary()
+    )
+
+    again = embed_videos(paths, str(tiny_model_dir), tmp_path / "emb", runner="local", progress=False)
+    assert again.num_embedded == 0 and again.model_busy_fraction is None
+    assert "the model ran" not in again.summary()
 
 
 def test_embedding_folder_loads_with_datasets(video_dir, tiny_model_dir, tmp_path):

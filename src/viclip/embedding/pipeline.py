@@ -48,12 +48,27 @@ class EmbedResult:
     num_embedded: int  # embedded by this run
     num_reused: int  # already in the dataset
     failures: list[Failure] = field(default_factory=list)
+    model_seconds: float = 0.0  # summed over the model workers: running the model
+    input_wait_seconds: float = (
+        0.0  # summed over the model workers: waiting for decoded clips between batches
+    )
+
+    @property
+    def model_busy_fraction(self) -> float | None:
+        """The share of the model workers' time spent running the model (after their first batch); ``None``
+        when nothing was embedded. Well below 1, decoding (or the writer) is the bottleneck: add CPUs."""
+        total = self.model_seconds + self.input_wait_seconds
+        return self.model_seconds / total if total > 0 else None
 
     def summary(self) -> str:
-        return (
+        text = (
             f"{self.num_clips} clips: {self.num_embedded} embedded, {self.num_reused} already done, "
             f"{len(self.failures)} failed -> {self.output_dir}"
         )
+        busy = self.model_busy_fraction
+        if busy is not None:
+            text += f"; the model ran {busy:.0%} of the time and waited {1 - busy:.0%} for decoded clips"
+        return text
 
 
 # --- model ------------------------------------------------------------------------------------------------------
@@ -120,11 +135,14 @@ class VideoEmbeddingWorker:
         self.model = optimize_for_inference(model.to(device=self.device, dtype=torch_dtype).eval(), optimize)
         self.dtype = torch_dtype
         self.dim = int(model.config.projection_dim)
+        self._last_batch_end: float | None = None  # the first batch's wait is start-up, not starvation
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         import torch
         import torch.nn.functional as F
 
+        start = time.perf_counter()
+        waited = 0.0 if self._last_batch_end is None else start - self._last_batch_end
         ok = batch["error"] == ""
         embeddings = np.zeros((len(ok), self.dim), dtype=np.float32)
         if ok.any():
@@ -133,8 +151,16 @@ class VideoEmbeddingWorker:
                 features = self.model.get_video_features(
                     pixel_values_videos=pixels.to(device=self.device, dtype=self.dtype)
                 ).pooler_output
-            embeddings[ok] = F.normalize(features.float(), dim=-1).cpu().numpy()
-        return {**{k: batch[k] for k in _OUTPUT_COLUMNS}, "embedding": embeddings}
+            embeddings[ok] = F.normalize(features.float(), dim=-1).cpu().numpy()  # .cpu() waits for the GPU
+        self._last_batch_end = time.perf_counter()
+        # The batch's timings, spread over its rows so that they survive Ray Data's re-batching.
+        count = len(ok)
+        return {
+            **{k: batch[k] for k in _OUTPUT_COLUMNS},
+            "embedding": embeddings,
+            "model_sec": np.full(count, (self._last_batch_end - start) / count),
+            "input_wait_sec": np.full(count, waited / count),
+        }
 
 
 # --- decoding -----------------------------------------------------------------------------------------------------
@@ -396,13 +422,31 @@ def embed_videos(
         batches = _ray_embed(source, todo, video_processor, worker_args, batch_size, **actors)
     else:
         batches = _local_embed(source, todo, video_processor, worker_args, batch_size)
+    timings = {"model_sec": 0.0, "input_wait_sec": 0.0}
     num_embedded = _write_rows(
-        store, batches, spec, info["dim"], failures, len(todo), rows_per_part, flush_seconds, progress
+        store,
+        batches,
+        spec,
+        info["dim"],
+        failures,
+        len(todo),
+        rows_per_part,
+        flush_seconds,
+        progress,
+        timings,
     )
     store.write_failures(failures)
     for failure in failures:
         logger.warning("skipped %s: %s", failure.describe(), failure.error)
-    return EmbedResult(Path(output_dir), len(keys), num_embedded, num_reused, failures)
+    return EmbedResult(
+        Path(output_dir),
+        len(keys),
+        num_embedded,
+        num_reused,
+        failures,
+        model_seconds=timings["model_sec"],
+        input_wait_seconds=timings["input_wait_sec"],
+    )
 
 
 def _projection_dim(spec: ModelSpec) -> int:
@@ -443,7 +487,9 @@ def _stale_keys(stored: dict) -> list:
     return stale
 
 
-def _write_rows(store, batches, spec, dim, failures, total, rows_per_part, flush_seconds, progress) -> int:
+def _write_rows(
+    store, batches, spec, dim, failures, total, rows_per_part, flush_seconds, progress, timings
+) -> int:
     from tqdm.auto import tqdm
 
     buffer: dict[str, list] = {
@@ -466,6 +512,8 @@ def _write_rows(store, batches, spec, dim, failures, total, rows_per_part, flush
 
     with tqdm(total=total, desc="embedding clips", unit="clip", disable=not progress or not total) as bar:
         for batch in batches:
+            for name in timings:
+                timings[name] += float(np.sum(batch[name]))
             for i, error in enumerate(batch["error"]):
                 start, end = _optional(batch["start_sec"][i]), _optional(batch["end_sec"][i])
                 if error:
