@@ -1,10 +1,13 @@
 """CPU inference of ViCLIP video embeddings: the package's variants against the original code's bf16 autocast.
 
 Same random weights in every variant (the original's vision tower gets them through
-``viclip.to_original_state_dict``), batch 1, 8x224 frames. The variants run interleaved, round after round, so a
-shared machine's load hits them alike; the table gives the median wall and CPU (process) seconds per video, the
-ratio to the original's bf16 autocast and the cosine of each embedding to the package's float32 result. Set
-``OMP_WAIT_POLICY=passive`` on a loaded machine so that waiting threads do not count as CPU time.
+``viclip.to_original_state_dict``), batch 1, 8x224 frames. Each variant is first called ``--warmup`` times
+(compilation, oneDNN's first-call set-up), then the variants run interleaved, round after round, each round in
+a rotated order, so that a shared machine's load and the position in a round hit them alike. The table gives
+the median wall and CPU (process) seconds per video, the speed-up over the original's bf16 autocast as the
+median of the per-round ratios (paired within a round: what drifts between rounds cancels) and the cosine of
+each embedding to the package's float32 result. Set ``OMP_WAIT_POLICY=passive`` on a loaded machine so that
+waiting threads do not count as CPU time.
 
     python benchmarks/bench_inference_cpu.py --original ../shared/reference/original-viclip       # L/14, 2 threads
     python benchmarks/bench_inference_cpu.py --original DIR --size b16 --rounds 5 --variants bf16 bf16-compile
@@ -122,7 +125,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--variants", nargs="+", default=["original-autocast", "bf16", "bf16-compile", "int8-dynamic"]
     )
-    parser.add_argument("--rounds", type=int, default=3, help="timed rounds (each runs every variant once)")
+    parser.add_argument("--rounds", type=int, default=5, help="timed rounds (each runs every variant once)")
+    parser.add_argument(
+        "--warmup", type=int, default=2, help="untimed calls of each variant before the rounds"
+    )
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default: 2)")
     args = parser.parse_args(argv)
     if args.extra_path:
@@ -149,32 +155,41 @@ def main(argv: list[str] | None = None) -> int:
         for name, run in runners.items():  # warm-up (and compilation), not timed
             start = time.perf_counter()
             cosine[name] = float((F.normalize(run(pixels).float(), dim=-1) * reference).sum())
+            for _ in range(args.warmup - 1):
+                run(pixels)
             print(
                 f"  warm-up {name}: {time.perf_counter() - start:.1f} s, cosine to fp32 {cosine[name]:.6f}",
                 flush=True,
             )
+        names = list(runners)
         for round_index in range(args.rounds):
-            for name, run in runners.items():
+            shift = round_index % len(names)
+            for name in names[shift:] + names[:shift]:
                 start, cpu_start = time.perf_counter(), time.process_time()
-                run(pixels)
+                runners[name](pixels)
                 times[name].append(time.perf_counter() - start)
                 cpu_times[name].append(time.process_time() - cpu_start)
             print(
-                f"  round {round_index + 1}: " + ", ".join(f"{n} {t[-1]:.2f} s" for n, t in times.items()),
+                f"  round {round_index + 1}: " + ", ".join(f"{n} {times[n][-1]:.2f} s" for n in names),
                 flush=True,
             )
 
-    baseline = "original-autocast" if "original-autocast" in times else next(iter(times))
-    base, cpu_base = statistics.median(times[baseline]), statistics.median(cpu_times[baseline])
+    baseline = "original-autocast" if "original-autocast" in times else names[0]
+
+    def paired_speedup(values: dict[str, list[float]], name: str) -> float:
+        return statistics.median(b / v for b, v in zip(values[baseline], values[name]))
+
     print("\n| variant | s/video | speed-up | CPU s/video | speed-up in CPU time | cosine to fp32 |")
     print("|---|---|---|---|---|---|")
-    for name, values in times.items():
-        wall, cpu = statistics.median(values), statistics.median(cpu_times[name])
+    for name in names:
+        wall, cpu = statistics.median(times[name]), statistics.median(cpu_times[name])
         print(
-            f"| {name} | {wall:.2f} | {base / wall:.2f}x | {cpu:.2f} | {cpu_base / cpu:.2f}x | {cosine[name]:.5f} |"
+            f"| {name} | {wall:.2f} | {paired_speedup(times, name):.2f}x | {cpu:.2f} | "
+            f"{paired_speedup(cpu_times, name):.2f}x | {cosine[name]:.5f} |"
         )
     print(
-        f"(medians over {args.rounds} rounds; speed-ups over {baseline}; CPU time is less sensitive to other load)"
+        f"(medians over {args.rounds} rounds; speed-up = median over rounds of {baseline}'s time / the variant's "
+        "time in the same round; CPU time is less sensitive to other load)"
     )
     return 0
 
