@@ -10,8 +10,11 @@ OPTIMIZATIONS = ("none", "compile")
 def optimize_for_inference(model: Any, optimize: str | None = "compile") -> Any:
     """``model`` (a ``ViCLIPModel``) with its vision tower compiled by ``torch.compile`` (``"compile"``, with
     inductor's weight freezing switched on for the process: the weights must not change afterwards), or
-    unchanged (``None``/``"none"``). The first call pays the compilation (about a minute for L/14 on 2 cores);
-    the next calls of the same input shape are faster (see the README's CPU inference table)."""
+    unchanged (``None``/``"none"``).
+
+    The first call pays the compilation (30-60 s for L/14 on 2 cores), and so does every new input shape
+    (batch size): feed it batches of one size (``embed_videos`` pads its last batch). On a CPU with bf16
+    weights it is 1.5x the original code's bf16 autocast (see the README's CPU inference table)."""
     if optimize in (None, "none"):
         return model
     if optimize not in OPTIMIZATIONS:
@@ -19,6 +22,7 @@ def optimize_for_inference(model: Any, optimize: str | None = "compile") -> Any:
     import torch._inductor.config as inductor_config
 
     # Freezing folds the (inference-only) weights into the graph, so oneDNN gets prepacked bf16/fp32 weights.
+    # It is process-wide: torch.compile(options={"freezing": True}) is accepted but not applied (torch 2.14).
     inductor_config.freezing = True
     model.vision_model.compile(dynamic=False)
     return model

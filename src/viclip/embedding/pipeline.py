@@ -119,6 +119,7 @@ class VideoEmbeddingWorker:
         device: str | None = None,
         num_threads: int | None = None,
         optimize: str | None = None,
+        batch_size: int | None = None,
     ):
         import torch
 
@@ -135,6 +136,8 @@ class VideoEmbeddingWorker:
         self.model = optimize_for_inference(model.to(device=self.device, dtype=torch_dtype).eval(), optimize)
         self.dtype = torch_dtype
         self.dim = int(model.config.projection_dim)
+        # A compiled model compiles again for every new batch size: short batches are padded to the full one.
+        self.pad_to = batch_size if optimize not in (None, "none") else None
         self._last_batch_end: float | None = None  # the first batch's wait is start-up, not starvation
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -147,10 +150,13 @@ class VideoEmbeddingWorker:
         embeddings = np.zeros((len(ok), self.dim), dtype=np.float32)
         if ok.any():
             pixels = torch.from_numpy(np.asarray(batch["pixel_values_videos"])[ok])
+            num_ok = len(pixels)
+            if self.pad_to and num_ok < self.pad_to:
+                pixels = torch.cat([pixels, pixels[-1:].expand(self.pad_to - num_ok, *pixels.shape[1:])])
             with torch.inference_mode():
                 features = self.model.get_video_features(
                     pixel_values_videos=pixels.to(device=self.device, dtype=self.dtype)
-                ).pooler_output
+                ).pooler_output[:num_ok]
             embeddings[ok] = F.normalize(features.float(), dim=-1).cpu().numpy()  # .cpu() waits for the GPU
         self._last_batch_end = time.perf_counter()
         # The batch's timings, spread over its rows so that they survive Ray Data's re-batching.
@@ -410,7 +416,7 @@ def embed_videos(
     todo = [key for key in keys if key not in stored]
     num_reused = len(keys) - len(todo)
 
-    worker_args = (spec, dtype, device, None if num_gpus else cpus_per_actor, optimize)
+    worker_args = (spec, dtype, device, None if num_gpus else cpus_per_actor, optimize, batch_size)
     if not todo:
         batches: Iterator[dict[str, np.ndarray]] = iter(())
     elif use_ray:
