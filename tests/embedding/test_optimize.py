@@ -33,7 +33,7 @@ def test_unknown_optimization_is_refused(tiny_model):
         optimize_for_inference(tiny_model, "tensorrt")
 
 
-def test_worker_pads_a_short_batch_to_one_size_for_a_compiled_model(tiny_model, monkeypatch):
+def test_worker_pads_a_short_batch_to_one_size_for_a_compiled_model(tiny_model, tiny_processor, monkeypatch):
     # Each new batch size would compile again: the worker pads short batches (bad rows left out) to batch_size.
     monkeypatch.setattr(pipeline, "optimize_for_inference", lambda model, optimize: model)
     seen = []
@@ -44,13 +44,15 @@ def test_worker_pads_a_short_batch_to_one_size_for_a_compiled_model(tiny_model, 
 
     model.vision_model.register_forward_pre_hook(record_batch_size, with_kwargs=True)
     spec = ModelSpec("tiny", "in-memory", "fingerprint", model=model)
-    padded = VideoEmbeddingWorker(spec, "float32", "cpu", optimize="compile", batch_size=4)
-    plain = VideoEmbeddingWorker(ModelSpec("tiny", "in-memory", "fp", model=tiny_model), "float32", "cpu")
+    video_processor = tiny_processor.video_processor
+    padded = VideoEmbeddingWorker(spec, video_processor, "float32", "cpu", optimize="compile", batch_size=4)
+    plain_spec = ModelSpec("tiny", "in-memory", "fingerprint", model=tiny_model)
+    plain = VideoEmbeddingWorker(plain_spec, video_processor, "float32", "cpu")
     batch = {
         "path": np.array(["a", "b", "c"]),
         "start_sec": np.full(3, np.nan),
         "end_sec": np.full(3, np.nan),
-        "pixel_values_videos": _pixels(3, seed=1).numpy(),
+        "pixel_values_videos": np.random.default_rng(1).integers(0, 256, (3, 8, 3, 32, 32), dtype=np.uint8),
         "file_size": np.zeros(3, np.int64),
         "file_mtime_ns": np.zeros(3, np.int64),
         "error": np.array(["", "VideoDecodeError: broken", ""]),

@@ -67,6 +67,32 @@ def test_result_reports_how_long_the_model_waited_for_decoded_clips(video_dir, t
     assert "the model ran" not in again.summary()
 
 
+def test_decoding_hands_over_uint8_frames_that_normalise_to_the_processor_output(video_dir, tiny_processor):
+    import torch
+
+    from viclip.embedding.pipeline import decode_batch
+
+    video_processor = tiny_processor.video_processor
+    paths = [str(video_dir / "long.mp4"), str(video_dir / "broken.mp4")]
+    decoded = decode_batch(
+        {"path": np.array(paths), "start_sec": np.array([1.0, np.nan]), "end_sec": np.array([5.0, np.nan])},
+        video_processor,
+    )
+    frames = decoded["pixel_values_videos"]
+    assert frames.dtype == np.uint8 and frames.shape == (2, 8, 3, 32, 32)
+    assert decoded["error"][0] == "" and "VideoDecodeError" in decoded["error"][1] and not frames[1].any()
+    expected = video_processor(videos=[(paths[0], 1.0, 5.0)], return_tensors="pt")["pixel_values_videos"][0]
+    normalised = video_processor.rescale_and_normalize(
+        torch.from_numpy(frames[0]),
+        video_processor.do_rescale,
+        video_processor.rescale_factor,
+        video_processor.do_normalize,
+        video_processor.image_mean,
+        video_processor.image_std,
+    )
+    assert torch.equal(normalised, expected)
+
+
 def test_embedding_folder_loads_with_datasets(video_dir, tiny_model_dir, tmp_path):
     import datasets
 

@@ -23,7 +23,14 @@ import numpy as np
 from ..processing import ClipRangeWarning, VideoClip
 from .inputs import expand_windows, probe_duration, resolve_inputs
 from .optimize import optimize_for_inference
-from .prepared import READ_COLUMNS, decode_prepared_batch, prepared_keys, prepared_shards
+from .prepared import (
+    FRAMES_BEFORE_NORMALISATION,
+    READ_COLUMNS,
+    decode_prepared_batch,
+    prepared_keys,
+    prepared_shards,
+    uint8_frames,
+)
 from .store import ClipKey, EmbeddingStore, Failure, clip_key
 
 logger = logging.getLogger(__name__)
@@ -110,11 +117,13 @@ def resolve_model(model: Any, processor: Any = None) -> tuple[ModelSpec, Any]:
 
 
 class VideoEmbeddingWorker:
-    """Runs the model on decoded batches (a Ray actor, or called in-process)."""
+    """Runs the model on decoded batches (a Ray actor, or called in-process): uint8 frames, resized and cropped,
+    which it rescales and normalises on its device with ``video_processor``'s own ``rescale_and_normalize``."""
 
     def __init__(
         self,
         spec: ModelSpec,
+        video_processor: Any,
         dtype: str,
         device: str | None = None,
         num_threads: int | None = None,
@@ -135,6 +144,7 @@ class VideoEmbeddingWorker:
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.model = optimize_for_inference(model.to(device=self.device, dtype=torch_dtype).eval(), optimize)
         self.dtype = torch_dtype
+        self.video_processor = video_processor
         self.dim = int(model.config.projection_dim)
         # A compiled model compiles again for every new batch size: short batches are padded to the full one.
         self.pad_to = batch_size if optimize not in (None, "none") else None
@@ -153,9 +163,18 @@ class VideoEmbeddingWorker:
             num_ok = len(pixels)
             if self.pad_to and num_ok < self.pad_to:
                 pixels = torch.cat([pixels, pixels[-1:].expand(self.pad_to - num_ok, *pixels.shape[1:])])
+            processor = self.video_processor
             with torch.inference_mode():
+                pixels = processor.rescale_and_normalize(
+                    pixels.to(self.device),
+                    processor.do_rescale,
+                    processor.rescale_factor,
+                    processor.do_normalize,
+                    processor.image_mean,
+                    processor.image_std,
+                )
                 features = self.model.get_video_features(
-                    pixel_values_videos=pixels.to(device=self.device, dtype=self.dtype)
+                    pixel_values_videos=pixels.to(self.dtype)
                 ).pooler_output[:num_ok]
             embeddings[ok] = F.normalize(features.float(), dim=-1).cpu().numpy()  # .cpu() waits for the GPU
         self._last_batch_end = time.perf_counter()
@@ -175,12 +194,13 @@ def _optional(value: float) -> float | None:
 
 
 def decode_batch(batch: dict[str, np.ndarray], video_processor: Any) -> dict[str, np.ndarray]:
-    """Decode and preprocess each clip of ``batch`` (columns path/start_sec/end_sec, NaN = none); a clip that
-    cannot be read gets zero pixels and its ``error``."""
+    """Decode each clip of ``batch`` (columns path/start_sec/end_sec, NaN = none) into uint8 frames, resized and
+    cropped by ``video_processor`` (the model worker normalises them); a clip that cannot be read gets zero pixels
+    and its ``error``."""
     count = len(batch["path"])
     size = video_processor.size
     shape = (video_processor.num_frames, 3, size["height"], size["width"])
-    pixels = np.zeros((count, *shape), dtype=np.float32)
+    pixels = np.zeros((count, *shape), dtype=np.uint8)
     errors, file_sizes, mtimes = [""] * count, np.zeros(count, np.int64), np.zeros(count, np.int64)
     for i in range(count):
         path = str(batch["path"][i])
@@ -190,8 +210,10 @@ def decode_batch(batch: dict[str, np.ndarray], video_processor: Any) -> dict[str
             clip = VideoClip(path, _optional(batch["start_sec"][i]), _optional(batch["end_sec"][i]))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ClipRangeWarning)
-                out = video_processor(videos=[clip], return_tensors="pt", num_threads=1)
-            pixels[i] = out["pixel_values_videos"][0].numpy()
+                out = video_processor(
+                    videos=[clip], return_tensors="pt", num_threads=1, **FRAMES_BEFORE_NORMALISATION
+                )
+            pixels[i] = uint8_frames(out["pixel_values_videos"][0])
         except Exception as error:  # one bad video never stops the run: it is listed instead
             errors[i] = f"{type(error).__name__}: {error}"
     return {
@@ -416,7 +438,15 @@ def embed_videos(
     todo = [key for key in keys if key not in stored]
     num_reused = len(keys) - len(todo)
 
-    worker_args = (spec, dtype, device, None if num_gpus else cpus_per_actor, optimize, batch_size)
+    worker_args = (
+        spec,
+        video_processor,
+        dtype,
+        device,
+        None if num_gpus else cpus_per_actor,
+        optimize,
+        batch_size,
+    )
     if not todo:
         batches: Iterator[dict[str, np.ndarray]] = iter(())
     elif use_ray:

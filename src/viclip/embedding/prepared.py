@@ -18,6 +18,18 @@ from .store import ClipKey, clip_key
 
 _KEY_COLUMNS = ["source_video", "start_sec", "end_sec"]
 READ_COLUMNS = [*_KEY_COLUMNS, "frames", "frame_order"]
+# Decoding stops before the processor's rescale and normalisation: the model worker does them on its device,
+# so that uint8 frames (a quarter of float32's bytes) travel from the decoding tasks to the model.
+FRAMES_BEFORE_NORMALISATION = {"do_rescale": False, "do_normalize": False}
+
+
+def uint8_frames(pixel_values: Any) -> np.ndarray:
+    """One clip's ``pixel_values_videos`` made with :data:`FRAMES_BEFORE_NORMALISATION` -> uint8 numpy."""
+    if str(pixel_values.dtype) != "torch.uint8":
+        raise TypeError(
+            f"the video processor gave {pixel_values.dtype} frames before normalisation, not uint8"
+        )
+    return pixel_values.numpy()
 
 
 def prepared_shards(inputs: Any) -> list[str] | None:
@@ -42,7 +54,8 @@ def prepared_keys(files: list[str]) -> list[ClipKey]:
 def decode_prepared_batch(
     batch: dict[str, Any], video_processor: Any, todo: set[ClipKey]
 ) -> dict[str, np.ndarray]:
-    """Prepared rows -> the columns of :func:`~.pipeline.decode_batch` (rows already embedded are dropped)."""
+    """Prepared rows -> the columns of :func:`~.pipeline.decode_batch` (rows already embedded are dropped);
+    the frames resized and cropped, not yet rescaled or normalised (see :class:`~.pipeline.VideoEmbeddingWorker`)."""
     import torch
 
     from ..data.prepared_format import decode_jpeg_frame
@@ -54,16 +67,20 @@ def decode_prepared_batch(
         if clip_key(*key) in todo
     ]
     size = video_processor.size
-    pixels = np.zeros((len(rows), video_processor.num_frames, 3, size["height"], size["width"]), np.float32)
+    pixels = np.zeros((len(rows), video_processor.num_frames, 3, size["height"], size["width"]), np.uint8)
     errors = [""] * len(rows)
     for out, i in enumerate(rows):
         try:
             order, frames = list(batch["frame_order"][i]), batch["frames"][i]
             slots = sample_frame_indices(len(order), video_processor.num_frames, "middle")
             images = [decode_jpeg_frame(frames[order[s]]) for s in slots]
-            pixels[out] = video_processor(torch.stack(images), do_sample_frames=False, return_tensors="pt")[
-                "pixel_values_videos"
-            ][0].numpy()
+            processed = video_processor(
+                torch.stack(images),
+                do_sample_frames=False,
+                return_tensors="pt",
+                **FRAMES_BEFORE_NORMALISATION,
+            )
+            pixels[out] = uint8_frames(processed["pixel_values_videos"][0])
         except Exception as error:  # a corrupt row is listed, never fatal
             errors[out] = f"{type(error).__name__}: {error}"
     return {
