@@ -2,10 +2,14 @@
 folder embedding that ``viclip search`` did before (decode, then embed, batch after batch, one process).
 
 Random weights at a preset size (B/16 by default), a folder of synthetic H.264 videos; both write nothing the
-other reads. Prints clips/s of each and the ratio; Ray's start-up is timed apart.
+other reads. Prints clips/s of each and the ratio; Ray's start-up is timed apart. Also prints how much of the
+time the model actors ran rather than waited for decoded clips (``EmbedResult.model_busy_fraction``): near 100%,
+decoding keeps up with the model.
 
     python benchmarks/bench_embed.py                                   # B/16, 16 videos of 10 s at 640x360
     python benchmarks/bench_embed.py --size l14 --num-videos 8 --dtype bfloat16
+    python benchmarks/bench_embed.py --size l14 --dtype bfloat16 --num-gpus 1 --num-cpus 16 --num-videos 512 \
+        --batch-size 32 --optimize compile          # on a GPU machine: is decoding ever the bottleneck?
 """
 
 from __future__ import annotations
@@ -49,7 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--num-cpus", type=int, default=2, help="CPUs of the local Ray instance and torch threads"
     )
+    parser.add_argument("--num-gpus", type=int, default=0, help="model actors on GPUs (0: one CPU actor)")
+    parser.add_argument("--optimize", choices=["none", "compile"], default="none")
     args = parser.parse_args(argv)
+    device = "cuda" if args.num_gpus else "cpu"
 
     import ray
 
@@ -72,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     # Before: the folder search's in-process loop (decode a batch, embed it, repeat).
     torch.set_num_threads(args.num_cpus)
     embedder = VideoTextEmbedder.from_pretrained(
-        work / "model", device="cpu", dtype=getattr(torch, args.dtype)
+        work / "model", device=device, dtype=getattr(torch, args.dtype)
     )
     start = time.perf_counter()
     for i in range(0, len(clips), args.batch_size):
@@ -92,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         work / "emb",
         dtype=args.dtype,
         batch_size=args.batch_size,
+        num_gpus=args.num_gpus,
+        optimize=args.optimize,
         progress=False,
     )
     with_ray = time.perf_counter() - start
@@ -103,9 +112,13 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|")
     print(f"| in-process folder embedding (before) | {in_process:.1f} | {n / in_process:.2f} | 1.00x |")
     print(
-        f"| viclip embed, local Ray, 2 workers | {with_ray:.1f} | {n / with_ray:.2f} | {in_process / with_ray:.2f}x |"
+        f"| viclip embed, local Ray, {args.num_cpus} CPUs, {args.num_gpus} GPUs | {with_ray:.1f} | {n / with_ray:.2f} | "
+        f"{in_process / with_ray:.2f}x |"
     )
     print(f"(Ray start-up, not included: {ray_start:.1f} s)")
+    print(
+        f"model actors busy {result.model_busy_fraction:.0%} of their time (the rest: waiting for decoded clips)"
+    )
     return 0
 
 

@@ -71,7 +71,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     engine.add_argument("--local", action="store_true", help="run in this process, without Ray")
     engine.add_argument(
-        "--optimize", choices=["none", "compile"], default="none", help="torch.compile the video tower"
+        "--optimize",
+        choices=["none", "compile"],
+        default="none",
+        help="compile: torch.compile the video tower (on a CPU with --dtype bf16 about 1.5x faster; the first "
+        "batch compiles for 30-60 s)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
