@@ -69,6 +69,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     engine.add_argument(
         "--num-cpu-actors", type=positive_int, default=1, metavar="N", help="CPU model actors without GPUs"
     )
+    engine.add_argument(
+        "--cpus-per-actor",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="CPUs (torch threads) of each CPU model actor; the CPUs left over decode (default: 1)",
+    )
     engine.add_argument("--local", action="store_true", help="run in this process, without Ray")
     engine.add_argument(
         "--optimize",
@@ -106,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
         ray_address=args.ray_address,
         num_gpus=args.num_gpus,
         num_cpu_actors=args.num_cpu_actors,
+        cpus_per_actor=args.cpus_per_actor,
         dtype=args.dtype,
         device=args.device,
         batch_size=args.batch_size,
