@@ -162,16 +162,19 @@ def test_other_model_or_window_is_refused(video_dir, tiny_model_dir, tmp_path):
 KILLED_RUN = """
 import sys
 from viclip.embedding import embed_videos
-embed_videos(sys.argv[1], sys.argv[2], sys.argv[3], window_sec=0.5, stride_sec=0.25, runner="local",
+embed_videos(sys.argv[1], sys.argv[2], sys.argv[3], window_sec=0.5, stride_sec=0.25, runner=sys.argv[4],
              batch_size=1, rows_per_part=1, progress=False)
 """
 
 
-def test_kill_9_then_rerun_completes_without_duplicates(video_dir, tiny_model_dir, tmp_path):
+@pytest.mark.parametrize("runner", ["local", "ray"])
+def test_kill_9_then_rerun_completes_without_duplicates(runner, request, video_dir, tiny_model_dir, tmp_path):
+    if runner == "ray":
+        request.getfixturevalue("ray_local")  # the rerun, in this process; the killed run starts its own Ray
     long_video = video_dir / "long.mp4"
     output = tmp_path / "emb"
     process = subprocess.Popen(
-        [sys.executable, "-c", KILLED_RUN, str(long_video), str(tiny_model_dir), str(output)]
+        [sys.executable, "-c", KILLED_RUN, str(long_video), str(tiny_model_dir), str(output), runner]
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(list((output / "data").glob("part-*.parquet"))) < 3:
@@ -187,7 +190,7 @@ def test_kill_9_then_rerun_completes_without_duplicates(video_dir, tiny_model_di
         output,
         window_sec=0.5,
         stride_sec=0.25,
-        runner="local",
+        runner=runner,
         progress=False,
     )
     assert result.num_reused >= parts_at_kill and result.num_reused + result.num_embedded == 23
