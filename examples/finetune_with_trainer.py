@@ -123,6 +123,7 @@ def train_and_evaluate(
         save_strategy="no",
         remove_unused_columns=False,  # keep the video and caption columns for the collator
         dataloader_drop_last=True,  # a contrastive batch of 1 teaches nothing
+        dataloader_pin_memory=torch.cuda.is_available(),  # pinned memory only helps a copy to a GPU
         report_to=[],
         seed=seed,
         **trainer_precision_flags("auto"),
