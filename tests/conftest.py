@@ -13,7 +13,7 @@ from safetensors.torch import load_file
 from viclip import ViCLIPConfig
 from viclip.commands import main
 from viclip.data.synthetic import write_video as encode_video
-from viclip_testing import ASSETS, TINY_CHECKPOINT, TINY_DEV, tiny_dev_config
+from viclip_testing import ASSETS, TINY_CHECKPOINT, TINY_DEV, convert_tiny_argv, tiny_dev_config
 
 
 @pytest.fixture(scope="session")
@@ -42,15 +42,7 @@ def tiny_config_json(tmp_path_factory) -> Path:
 def converted_tiny(tmp_path_factory, tiny_config_json) -> Path:
     """The tiny-dev checkpoint converted by `viclip convert --verify` (reloads it, also through remote code)."""
     output = tmp_path_factory.mktemp("converted") / "viclip-tiny"
-    argv = [
-        "--checkpoint",
-        str(TINY_CHECKPOINT),
-        "--output-dir",
-        str(output),
-        "--config",
-        str(tiny_config_json),
-    ]
-    assert main(["convert", *argv, "--verify", "--quiet"]) == 0
+    assert main([*convert_tiny_argv(output, tiny_config_json), "--verify", "--quiet"]) == 0
     return output
 
 

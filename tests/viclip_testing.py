@@ -12,6 +12,19 @@ TINY_DEV = ASSETS / "tiny-dev"
 TINY_CHECKPOINT = TINY_DEV / "original_checkpoint.pth"
 
 
+def convert_tiny_argv(output_dir: Path, config_json: Path) -> list[str]:
+    """`viclip convert` of the tiny-dev checkpoint into ``output_dir`` with the config file ``config_json``."""
+    return [
+        "convert",
+        "--checkpoint",
+        str(TINY_CHECKPOINT),
+        "--output-dir",
+        str(output_dir),
+        "--config",
+        str(config_json),
+    ]
+
+
 def tiny_dev_config() -> ViCLIPConfig:
     """The configuration of the original code's tiny-dev checkpoint (tests/assets/tiny-dev)."""
     original = json.loads((TINY_DEV / "original_config.json").read_text())

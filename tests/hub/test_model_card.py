@@ -63,28 +63,12 @@ def test_converted_card_claims_no_comparison_with_the_original_code(converted_ti
 
 def test_card_of_a_conversion_without_verify_claims_no_check(tmp_path):
     from viclip.commands import main
-    from viclip_testing import TINY_CHECKPOINT
+    from viclip_testing import convert_tiny_argv, tiny_dev_config
 
     config = tmp_path / "config.json"
-    from viclip_testing import tiny_dev_config
-
     tiny_dev_config().to_json_file(config)
     out = tmp_path / "plain"
-    assert (
-        main(
-            [
-                "convert",
-                "--checkpoint",
-                str(TINY_CHECKPOINT),
-                "--output-dir",
-                str(out),
-                "--config",
-                str(config),
-                "--quiet",
-            ]
-        )
-        == 0
-    )
+    assert main([*convert_tiny_argv(out, config), "--quiet"]) == 0
     card = (out / "README.md").read_text()
     assert "--verify" not in card and "checked" not in card and "compared" not in card
     assert "every original weight mapped to exactly one weight" in card
@@ -112,20 +96,11 @@ def _kinetics_results(tmp_path, top1: float):
 
 def test_results_file_given_to_convert_fills_the_card(tmp_path, tiny_config_json):
     from viclip.commands import main
-    from viclip_testing import TINY_CHECKPOINT
+    from viclip_testing import convert_tiny_argv
 
     results = _kinetics_results(tmp_path, 60.0)
     out = tmp_path / "with-results"
-    argv = [
-        "convert",
-        "--checkpoint",
-        str(TINY_CHECKPOINT),
-        "--output-dir",
-        str(out),
-        "--config",
-        str(tiny_config_json),
-    ]
-    assert main([*argv, "--results", str(results), "--quiet"]) == 0
+    assert main([*convert_tiny_argv(out, tiny_config_json), "--results", str(results), "--quiet"]) == 0
     card = (out / "README.md").read_text()
     assert "## Evaluation results (measured with viclip)" in card
     assert (
@@ -147,20 +122,11 @@ def test_results_replace_an_earlier_evaluation_section():
 
 def test_a_file_that_is_not_a_results_file_is_a_usage_error(tmp_path, capsys, tiny_config_json):
     from viclip.commands import main
-    from viclip_testing import TINY_CHECKPOINT
+    from viclip_testing import convert_tiny_argv
 
     bogus = tmp_path / "r.json"
     bogus.write_text("{}")
     out = tmp_path / "x"
-    argv = [
-        "convert",
-        "--checkpoint",
-        str(TINY_CHECKPOINT),
-        "--output-dir",
-        str(out),
-        "--config",
-        str(tiny_config_json),
-    ]
-    assert main([*argv, "--results", str(bogus)]) == 2
+    assert main([*convert_tiny_argv(out, tiny_config_json), "--results", str(bogus)]) == 2
     assert "is not a viclip benchmark results file" in capsys.readouterr().err
     assert not out.exists()
