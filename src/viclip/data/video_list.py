@@ -57,7 +57,8 @@ def _seconds(row: dict, where: str, key: str) -> float | None:
         raise ValueError(f"{where}: {key}={value!r} is not a number of seconds") from None
 
 
-def _read_rows(path: Path) -> Iterable[tuple[str, dict]]:
+def read_list_rows(path: Path) -> Iterable[tuple[str, dict]]:
+    """``(where, row)`` of a CSV/TSV (with a header) or JSONL list, ``where`` = ``"{path}:{line}"``."""
     if not path.is_file():
         raise FileNotFoundError(f"video list {str(path)!r} does not exist")
     suffix = path.suffix.lower()
@@ -82,7 +83,8 @@ def _read_rows(path: Path) -> Iterable[tuple[str, dict]]:
         raise ValueError(f"video list {str(path)!r}: unsupported format {suffix!r}; use .csv, .tsv or .jsonl")
 
 
-def _item_from_row(row: dict, where: str, root: Path, check_exists: bool) -> VideoClip:
+def clip_from_row(row: dict, where: str, root: Path, check_exists: bool) -> VideoClip:
+    """The clip of a list row: ``path`` (or ``video``; relative to ``root``), ``start_sec``/``end_sec``."""
     raw = row.get("path", row.get("video"))
     if raw is None or str(raw).strip() == "":
         raise ValueError(f"{where}: missing the 'path' column (the video file)")
@@ -103,11 +105,11 @@ def read_labelled_videos(path: str | os.PathLike, check_exists: bool = True) -> 
     aliases) are optional."""
     path = Path(path)
     rows = []
-    for where, row in _read_rows(path):
+    for where, row in read_list_rows(path):
         label = row.get("label")
         if label is None or str(label).strip() == "":
             raise ValueError(f"{where}: missing the 'label' column")
-        rows.append(LabelledVideo(_item_from_row(row, where, path.parent, check_exists), str(label).strip()))
+        rows.append(LabelledVideo(clip_from_row(row, where, path.parent, check_exists), str(label).strip()))
     if not rows:
         raise ValueError(f"video list {str(path)!r} has no rows")
     return rows
@@ -120,13 +122,13 @@ def read_captioned_videos(path: str | os.PathLike, check_exists: bool = True) ->
     index: dict[VideoClip, int] = {}
     captions: list[str] = []
     caption_to_video: list[int] = []
-    for where, row in _read_rows(path):
+    for where, row in read_list_rows(path):
         value = row.get("caption", row.get("text"))
         texts = value if isinstance(value, list) else [value]
         texts = [str(t).strip() for t in texts if t is not None and str(t).strip()]
         if not texts:
             raise ValueError(f"{where}: missing the 'caption' column (or it is empty)")
-        item = _item_from_row(row, where, path.parent, check_exists)
+        item = clip_from_row(row, where, path.parent, check_exists)
         video_index = index.setdefault(item, len(index))
         captions.extend(texts)
         caption_to_video.extend([video_index] * len(texts))

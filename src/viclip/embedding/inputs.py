@@ -8,19 +8,17 @@ rows have a ``YoutubeID`` column is InternVid rows: each row's video is found un
 
 from __future__ import annotations
 
-import csv
-import json
 import math
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..processing import VIDEO_EXTENSIONS, VideoClip, VideoDecodeError
+from ..data.video_list import clip_from_row, list_videos, read_list_rows
+from ..processing import VideoClip, VideoDecodeError
 
 LIST_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json")
 _SHARD_SUFFIXES = (".tar", ".parquet", ".arrow")
-_ALIASES = {"start": "start_sec", "end": "end_sec"}
 
 
 def resolve_inputs(
@@ -53,43 +51,15 @@ def resolve_inputs(
 
 def list_folder(folder: Path) -> list[VideoClip]:
     """Every video file under ``folder``, recursively, sorted, as whole-video clips."""
-    paths = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS)
-    if paths:
-        return [VideoClip(str(p)) for p in paths]
-    if any(p.suffix.lower() in _SHARD_SUFFIXES for p in folder.rglob("*")):
-        raise FileNotFoundError(
-            f"{folder} holds shard files but no videos, and is not a prepared folder (no prepare_config.json): "
-            "embed the source videos, or a folder written by viclip prepare"
-        )
-    raise FileNotFoundError(f"no video files ({', '.join(VIDEO_EXTENSIONS)}) found in {str(folder)!r}")
-
-
-def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """``(line number, row)`` of a CSV/TSV/JSONL file."""
-    with open(path, newline="", encoding="utf-8") as f:
-        if path.suffix.lower() in (".jsonl", ".json"):
-            for number, line in enumerate(f, 1):
-                if line.strip():
-                    try:
-                        row = json.loads(line)
-                    except json.JSONDecodeError as error:
-                        raise ValueError(f"{path}:{number}: not a JSON object ({error.msg})") from None
-                    if not isinstance(row, dict):
-                        raise ValueError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}")
-                    yield number, row
-        else:
-            reader = csv.DictReader(f, delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
-            for number, row in enumerate(reader, 2):
-                yield number, row
-
-
-def _seconds(value: Any, where: str, key: str) -> float | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
     try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{where}: {key}={value!r} is not a number of seconds") from None
+        return list_videos(folder)
+    except FileNotFoundError:
+        if any(p.suffix.lower() in _SHARD_SUFFIXES for p in folder.rglob("*")):
+            raise FileNotFoundError(
+                f"{folder} holds shard files but no videos, and is not a prepared folder (no prepare_config.json): "
+                "embed the source videos, or a folder written by viclip prepare"
+            ) from None
+        raise
 
 
 def _read_list(path: Path, video_root: str | os.PathLike | None, unmatched: list) -> Iterator[VideoClip]:
@@ -97,8 +67,7 @@ def _read_list(path: Path, video_root: str | os.PathLike | None, unmatched: list
 
     base = Path(video_root) if video_root is not None else path.parent
     locator = None
-    for number, raw in _rows(path):
-        where = f"{path}:{number}"
+    for where, raw in read_list_rows(path):
         if YOUTUBE_ID in raw:
             if locator is None:
                 locator = _internvid_locator(video_root, where)
@@ -106,19 +75,7 @@ def _read_list(path: Path, video_root: str | os.PathLike | None, unmatched: list
             if clip is not None:
                 yield clip
             continue
-        row = {_ALIASES.get(k, k): v for k, v in raw.items()}
-        if not row.get("path"):
-            raise ValueError(f"{where}: no 'path' (a clip list has the columns path,start_sec,end_sec)")
-        video = Path(row["path"])
-        video = video if video.is_absolute() else base / video
-        try:
-            yield VideoClip(
-                str(video),
-                _seconds(row.get("start_sec"), where, "start_sec"),
-                _seconds(row.get("end_sec"), where, "end_sec"),
-            )
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"{where}: {error}") from None
+        yield clip_from_row(raw, where, base, check_exists=False)  # a missing video is a listed failure
 
 
 def _internvid_locator(video_root, where: str):
