@@ -93,6 +93,15 @@ def test_decoding_hands_over_uint8_frames_that_normalise_to_the_processor_output
     assert torch.equal(normalised, expected)
 
 
+def test_a_processor_that_gives_float_frames_before_normalisation_is_refused():
+    import torch
+
+    from viclip.embedding.prepared import uint8_frames
+
+    with pytest.raises(TypeError, match=r"gave torch\.float32 frames before normalisation, not uint8"):
+        uint8_frames(torch.zeros(8, 3, 4, 4))
+
+
 def test_embedding_folder_loads_with_datasets(video_dir, tiny_model_dir, tmp_path):
     import datasets
 

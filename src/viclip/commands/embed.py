@@ -81,7 +81,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--optimize",
         choices=["none", "compile"],
         default="none",
-        help="compile: torch.compile the video tower (on a CPU with --dtype bf16 about 1.5x faster; the first "
+        help="compile: torch.compile the video tower (on a CPU with --dtype bf16 about 1.4x faster; the first "
         "batch compiles for 30-60 s)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -14,7 +14,7 @@ def optimize_for_inference(model: Any, optimize: str | None = "compile") -> Any:
 
     The first call pays the compilation (30-60 s for L/14 on 2 cores), and so does every new input shape
     (batch size): feed it batches of one size (``embed_videos`` pads its last batch). On a CPU with bf16
-    weights it is 1.5x the original code's bf16 autocast (see the README's CPU inference table)."""
+    weights it is about 1.4x the original code's bf16 autocast (see the README's CPU inference table)."""
     if optimize in (None, "none"):
         return model
     if optimize not in OPTIMIZATIONS:

@@ -55,10 +55,9 @@ class EmbedResult:
     num_embedded: int  # embedded by this run
     num_reused: int  # already in the dataset
     failures: list[Failure] = field(default_factory=list)
-    model_seconds: float = 0.0  # summed over the model workers: running the model
-    input_wait_seconds: float = (
-        0.0  # summed over the model workers: waiting for decoded clips between batches
-    )
+    # Summed over the model workers: running the model, and waiting for decoded clips between batches.
+    model_seconds: float = 0.0
+    input_wait_seconds: float = 0.0
 
     @property
     def model_busy_fraction(self) -> float | None:
@@ -458,18 +457,8 @@ def embed_videos(
         batches = _ray_embed(source, todo, video_processor, worker_args, batch_size, **actors)
     else:
         batches = _local_embed(source, todo, video_processor, worker_args, batch_size)
-    timings = {"model_sec": 0.0, "input_wait_sec": 0.0}
-    num_embedded = _write_rows(
-        store,
-        batches,
-        spec,
-        info["dim"],
-        failures,
-        len(todo),
-        rows_per_part,
-        flush_seconds,
-        progress,
-        timings,
+    num_embedded, timings = _write_rows(
+        store, batches, spec, info["dim"], failures, len(todo), rows_per_part, flush_seconds, progress
     )
     store.write_failures(failures)
     for failure in failures:
@@ -524,10 +513,12 @@ def _stale_keys(stored: dict) -> list:
 
 
 def _write_rows(
-    store, batches, spec, dim, failures, total, rows_per_part, flush_seconds, progress, timings
-) -> int:
+    store, batches, spec, dim, failures, total, rows_per_part, flush_seconds, progress
+) -> tuple[int, dict[str, float]]:
+    """Write the model's output batches as parts; ``(rows written, the workers' summed timings)``."""
     from tqdm.auto import tqdm
 
+    timings = {"model_sec": 0.0, "input_wait_sec": 0.0}
     buffer: dict[str, list] = {
         name: [] for name in ("path", "start_sec", "end_sec", "embedding", "file_size", "file_mtime_ns")
     }
@@ -565,4 +556,4 @@ def _write_rows(
             if len(buffer["path"]) >= rows_per_part or time.monotonic() - last_flush >= flush_seconds:
                 flush()
         flush()
-    return written
+    return written, timings
