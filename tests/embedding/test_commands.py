@@ -60,6 +60,10 @@ def test_embed_usage_errors(capsys, video_dir, tiny_model_dir, tmp_path):
     assert code == 2 and "--stride needs --window" in err
     code, _, err = run(capsys, *base, "--window", "-1")
     assert code == 2 and "must be positive" in err
+    code, _, err = run(capsys, *base, "--device", "bogus", "--local")
+    assert code == 2 and err.strip() == (
+        "viclip embed: error: --device 'bogus' is not a device; use cpu, cuda or cuda:N"
+    )
     code, _, err = run(capsys, *base, "--cpus-per-actor", "0")
     assert code == 2 and "--cpus-per-actor: must be at least 1, got 0" in err
 

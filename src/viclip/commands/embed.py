@@ -12,7 +12,7 @@ import argparse
 import sys
 
 from .base import UsageError
-from .options import add_model_arguments, check_model_reference, positive_int
+from .options import add_model_arguments, check_model_reference, positive_int, resolve_device
 
 HELP = "embed videos (folder, clip list, InternVid rows) into a Parquet dataset, on Ray Data"
 EPILOG = (
@@ -99,6 +99,9 @@ def run(args: argparse.Namespace) -> int:
     if args.local and (args.ray_address or args.num_gpus):
         raise UsageError("--local runs without Ray: drop --ray-address/--num-gpus")
     check_model_reference(args.model)
+    device = args.device
+    if device is not None and not args.ray_address:  # the workers run on this machine: check the device here
+        device = resolve_device(device)
 
     from ..embedding import embed_videos
 
@@ -115,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         num_cpu_actors=args.num_cpu_actors,
         cpus_per_actor=args.cpus_per_actor,
         dtype=args.dtype,
-        device=args.device,
+        device=device,
         batch_size=args.batch_size,
         optimize=args.optimize,
         progress=not args.quiet,

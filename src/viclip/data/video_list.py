@@ -45,16 +45,16 @@ def list_videos(
     return [VideoClip(str(p)) for p in paths]
 
 
-def _seconds(row: dict, where: str, key: str) -> float | None:
+def _seconds(row: dict, key: str) -> float | None:
     """The ``start_sec``/``end_sec`` column of a row (``start``/``end`` accepted as aliases)."""
     alias = key.removesuffix("_sec")
     if row.get(key) not in (None, "") and row.get(alias) not in (None, ""):
-        raise ValueError(f"{where}: give either {key!r} or {alias!r}, not both")
+        raise ValueError(f"give either {key!r} or {alias!r}, not both")
     value = row.get(key) if row.get(key) not in (None, "") else row.get(alias)
     try:
         return optional_float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{where}: {key}={value!r} is not a number of seconds") from None
+        raise ValueError(f"{key}={value!r} is not a number of seconds") from None
 
 
 def read_list_rows(path: Path) -> Iterable[tuple[str, dict]]:
@@ -94,7 +94,7 @@ def clip_from_row(row: dict, where: str, root: Path, check_exists: bool) -> Vide
     if check_exists and not path.is_file():
         raise FileNotFoundError(f"{where}: video file {str(path)!r} does not exist")
     try:
-        return VideoClip(str(path), _seconds(row, where, "start_sec"), _seconds(row, where, "end_sec"))
+        return VideoClip(str(path), _seconds(row, "start_sec"), _seconds(row, "end_sec"))
     except ValueError as err:
         raise ValueError(f"{where}: {err}") from None
 
