@@ -11,6 +11,7 @@ waiting threads do not count as CPU time.
 
     python benchmarks/bench_inference_cpu.py --original ../shared/reference/original-viclip       # L/14, 2 threads
     python benchmarks/bench_inference_cpu.py --original DIR --size b16 --rounds 5 --variants bf16 bf16-compile
+    python benchmarks/bench_inference_cpu.py --variants bf16-compile --rounds 3 --profile   # where the time goes
 
 The original code needs ``einops`` and ``timm`` (``pip install einops timm``; ``--extra-path DIR`` adds a folder
 where they are installed). Variants:
@@ -130,6 +131,11 @@ def main(argv: list[str] | None = None) -> int:
         "--warmup", type=int, default=2, help="untimed calls of each variant before the rounds"
     )
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default: 2)")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="after the rounds, where each variant's time goes (one profiled call)",
+    )
     args = parser.parse_args(argv)
     if args.extra_path:
         sys.path.insert(0, str(args.extra_path))
@@ -191,7 +197,25 @@ def main(argv: list[str] | None = None) -> int:
         f"(medians over {args.rounds} rounds; speed-up = median over rounds of {baseline}'s time / the variant's "
         "time in the same round; CPU time is less sensitive to other load)"
     )
+    if args.profile:
+        with torch.inference_mode():
+            for name in names:
+                print_profile(name, runners[name], pixels)
     return 0
+
+
+def print_profile(name: str, run, pixels: torch.Tensor, top: int = 5) -> None:
+    """The ops that take the most self CPU time in one call of ``run``, in seconds and share of the call."""
+    with torch.profiler.profile() as profile:
+        start = time.perf_counter()
+        run(pixels)
+        wall = time.perf_counter() - start
+    events = sorted(profile.key_averages(), key=lambda e: -e.self_cpu_time_total)[:top]
+    total = sum(e.self_cpu_time_total for e in profile.key_averages())
+    print(f"\n{name}: one profiled call, {wall:.2f} s")
+    for event in events:
+        seconds = event.self_cpu_time_total / 1e6
+        print(f"  {seconds:6.3f} s  {event.self_cpu_time_total / total:4.0%}  {event.key} (x{event.count})")
 
 
 if __name__ == "__main__":
