@@ -22,7 +22,7 @@ from pathlib import Path
 from transformers import pipeline
 
 from viclip.classification import write_synthetic_action_dataset
-from viclip.commands import main as viclip_main
+from viclip_cli import main as viclip_main
 
 
 def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:

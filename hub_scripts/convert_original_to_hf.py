@@ -8,7 +8,7 @@ Example:
 
 import sys
 
-from viclip.commands import main
+from viclip_cli import main
 
 if __name__ == "__main__":
     sys.exit(main(["convert", *sys.argv[1:]]))

@@ -7,7 +7,7 @@ Example:
 
 import sys
 
-from viclip.commands import main
+from viclip_cli import main
 
 if __name__ == "__main__":
     sys.exit(main(["push", *sys.argv[1:]]))

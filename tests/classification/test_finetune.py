@@ -11,7 +11,7 @@ from transformers import EvalPrediction, pipeline
 
 from viclip import ViCLIPForVideoClassification
 from viclip.classification.finetune import LayerDecayTrainer, build_model, load_processor, topk_metrics
-from viclip.commands import main
+from viclip_cli import main
 from viclip.training import param_groups
 
 from .conftest import LABELS, classifier_config

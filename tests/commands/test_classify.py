@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from viclip.commands import main as viclip_main
+from viclip_cli import main as viclip_main
 
 
 def run(capsys, *argv):

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from viclip.commands import COMMANDS, GROUP_HELP, main
-from viclip.commands.base import build_parser
+from viclip_cli import COMMANDS, GROUP_HELP, main
+from viclip_cli.base import build_parser
 
 
 def test_help_lists_every_command(capsys):
@@ -52,7 +52,7 @@ def test_the_parser_builds_every_registered_command():
 def test_help_and_usage_errors_import_neither_torch_nor_transformers():
     code = """
 import sys
-from viclip.commands import main
+from viclip_cli import main
 for argv in (["--help"], ["classify", "--help"], ["classify", "--no-such-flag"], ["evaluate", "retrieval", "--help"]):
     try:
         main(argv)

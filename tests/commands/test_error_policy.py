@@ -7,7 +7,7 @@ import warnings
 
 import pytest
 
-from viclip.commands import COMMANDS, main
+from viclip_cli import COMMANDS, main
 
 # A command line of each command whose input path ({missing}) does not exist. {tmp} is a scratch folder.
 MISSING_INPUT: dict[tuple[str, ...], list[str]] = {
@@ -76,7 +76,7 @@ def test_debug_shows_the_traceback(tmp_path):
 
 
 def test_a_warning_in_a_command_is_a_one_line_note(monkeypatch, capsys):
-    from viclip.commands import synthetic
+    from viclip_cli import synthetic
 
     def warn_and_succeed(args):
         warnings.warn("clip [5s-9s] was clamped\n  to the video's 2.0 s", UserWarning, stacklevel=1)

@@ -6,7 +6,7 @@ import json
 import stat
 import sys
 
-from viclip.commands import main
+from viclip_cli import main
 
 FAKE_YT_DLP = """#!{python}
 # Fake yt-dlp: fails for ids starting with "dead", else copies a real video to the -o template.

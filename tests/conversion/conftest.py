@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from viclip.commands import main
+from viclip_cli import main
 from viclip_testing import TINY_CHECKPOINT
 
 

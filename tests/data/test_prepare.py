@@ -152,7 +152,7 @@ def test_job_killed_midway_then_rerun_gives_the_same_shards(tmp_path, prepared, 
 
 
 def test_prepare_command_writes_the_same_shards_as_the_function(tmp_path, prepared, ray_local, capsys):
-    from viclip.commands import main
+    from viclip_cli import main
 
     out = tmp_path / "cmd"
     argv = ["prepare", "--annotations", str(prepared.annotations), "--video-root", str(prepared.source.video_root),

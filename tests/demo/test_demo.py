@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from viclip.commands import main
+from viclip_cli import main
 from viclip.data.synthetic import DIRECTIONS, caption_for, generate_synthetic_internvid
 from viclip.demo import direction_accuracy, example_video_path, read_held_out_clips
 from viclip.training import TrainingConfig

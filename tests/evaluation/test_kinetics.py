@@ -11,7 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from viclip.commands import main
+from viclip_cli import main
 from viclip.data.synthetic import write_video
 from viclip.evaluation.benchmarks import (
     find_kinetics_clip,

@@ -11,7 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from viclip.commands import main
+from viclip_cli import main
 from viclip.data.synthetic import write_video
 from viclip.evaluation.benchmarks import evaluate_msrvtt, load_benchmark_embedder, read_msrvtt_csv
 from viclip.evaluation.benchmarks.embedders import paper_video_processor

@@ -62,7 +62,7 @@ def test_converted_card_claims_no_comparison_with_the_original_code(converted_ti
 
 
 def test_card_of_a_conversion_without_verify_claims_no_check(tmp_path):
-    from viclip.commands import main
+    from viclip_cli import main
     from viclip_testing import convert_tiny_argv, tiny_dev_config
 
     config = tmp_path / "config.json"
@@ -95,7 +95,7 @@ def _kinetics_results(tmp_path, top1: float):
 
 
 def test_results_file_given_to_convert_fills_the_card(tmp_path, tiny_config_json):
-    from viclip.commands import main
+    from viclip_cli import main
     from viclip_testing import convert_tiny_argv
 
     results = _kinetics_results(tmp_path, 60.0)
@@ -121,7 +121,7 @@ def test_results_replace_an_earlier_evaluation_section():
 
 
 def test_a_file_that_is_not_a_results_file_is_a_usage_error(tmp_path, capsys, tiny_config_json):
-    from viclip.commands import main
+    from viclip_cli import main
     from viclip_testing import convert_tiny_argv
 
     bogus = tmp_path / "r.json"

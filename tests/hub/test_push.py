@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 import viclip.hub as hub
-from viclip.commands import main
+from viclip_cli import main
 
 
 class FakeApi:

@@ -13,7 +13,7 @@ from tiny_data import tiny_batch, tiny_examples, tiny_model, tiny_stream, tiny_t
 from transformers import AutoModel, AutoProcessor
 
 from viclip import ViCLIPModel
-from viclip.commands import main
+from viclip_cli import main
 from viclip.training.train import check_process_count, set_training_regularisation, train
 
 

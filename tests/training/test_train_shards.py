@@ -6,7 +6,7 @@ import pytest
 from accelerate.state import AcceleratorState
 from tiny_data import tiny_model, tiny_train_config
 
-from viclip.commands import main
+from viclip_cli import main
 from viclip.data.prepare_shard import PrepareSettings, prepare_shard
 from viclip.data.synthetic import generate_synthetic_internvid
 from viclip.training.config import ConfigError, TrainingConfig

@@ -25,7 +25,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     require_dir(args.embeddings, "--embeddings")
 
-    from ..embedding import VectorIndex
+    from viclip.embedding import VectorIndex
 
     index = VectorIndex.from_embeddings(args.embeddings, kind=args.kind)
     index.save(args.output_dir)

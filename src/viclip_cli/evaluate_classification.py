@@ -37,8 +37,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data import read_labelled_videos
-    from ..evaluation import evaluate_classification, read_label_file, resolve_templates
+    from viclip.data import read_labelled_videos
+    from viclip.evaluation import evaluate_classification, read_label_file, resolve_templates
 
     check_report_paths(args)
     listing = require_file(args.list, "video list")

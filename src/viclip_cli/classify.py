@@ -57,7 +57,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def read_candidate_labels(args: argparse.Namespace) -> list[str]:
-    from ..evaluation import parse_labels, read_label_file
+    from viclip.evaluation import parse_labels, read_label_file
 
     if args.labels_file is not None:
         names = read_label_file(require_file(args.labels_file, "--labels-file"))
@@ -71,8 +71,8 @@ def read_candidate_labels(args: argparse.Namespace) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..evaluation import classify_clips, resolve_templates
-    from ..processing import VideoClip
+    from viclip.evaluation import classify_clips, resolve_templates
+    from viclip.processing import VideoClip
 
     names = read_candidate_labels(args)
     templates = resolve_templates(args.templates)

@@ -70,7 +70,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..processing import VideoClip
+    from viclip.processing import VideoClip
 
     if bool(args.text) == bool(args.video):
         raise UsageError("give text queries (--text) or query videos (--video), one kind")
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("search a FOLDER or an --index, one of them")
     queries = [VideoClip(str(require_file(path, "query video"))) for path in args.video]
     if args.index is not None:
-        from ..embedding import VectorIndex
+        from viclip.embedding import VectorIndex
 
         index = VectorIndex.load(require_dir(args.index, "--index"))
         if args.model is None:
@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--cache {args.cache!r} is a file; give a folder")
     embedder = load_embedder(args)
     if args.index is None:
-        from ..embedding import index_folder
+        from viclip.embedding import index_folder
 
         searched = index_folder(
             embedder,

@@ -75,7 +75,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def evaluation_tables(paths: list[str]) -> list[str]:
     """The Markdown tables of ``--results`` files (shared with `viclip push`)."""
-    from ..evaluation.benchmarks import read_results, results_markdown_table
+    from viclip.evaluation.benchmarks import read_results, results_markdown_table
     from .options import require_file
 
     tables = []
@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
 
     tables = evaluation_tables(args.results)
 
-    from ..conversion import convert_checkpoint
+    from viclip.conversion import convert_checkpoint
 
     result = convert_checkpoint(
         args.checkpoint,

@@ -31,8 +31,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data import read_captioned_videos
-    from ..evaluation import evaluate_retrieval
+    from viclip.data import read_captioned_videos
+    from viclip.evaluation import evaluate_retrieval
 
     check_report_paths(args)
     listing = require_file(args.list, "video list")

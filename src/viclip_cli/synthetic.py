@@ -55,7 +55,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data.synthetic import generate_synthetic_internvid
+    from viclip.data.synthetic import generate_synthetic_internvid
 
     result = generate_synthetic_internvid(
         check_output_dir(args.output_dir),

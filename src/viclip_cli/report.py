@@ -38,7 +38,7 @@ def metrics_table(results: Mapping[str, Any]) -> str:
 def emit_results(results: dict[str, Any], args: argparse.Namespace) -> None:
     """With ``--output``: write the JSON there and print the metrics table; else print the JSON (null = n/a)."""
     if args.output:
-        from ..evaluation.tasks import write_json
+        from viclip.evaluation.tasks import write_json
 
         write_json(results, args.output)
         print(metrics_table(results))

@@ -67,7 +67,7 @@ def load_embedder(args: argparse.Namespace):
     device = resolve_device(args.device)
     import torch
 
-    from ..evaluation import VideoTextEmbedder
+    from viclip.evaluation import VideoTextEmbedder
 
     if getattr(args, "quiet", False):
         from transformers.utils import logging as transformers_logging

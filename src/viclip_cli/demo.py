@@ -35,7 +35,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..demo import run_demo
+    from viclip.demo import run_demo
 
     check_output_dir(args.output_dir)
     checkpoint = require_file(args.checkpoint, "checkpoint") if args.checkpoint else None

@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     video_root = require_dir(args.video_root, "--video-root")
     check_model_reference(str(args.model))
 
-    from ..evaluation.benchmarks import (
+    from viclip.evaluation.benchmarks import (
         evaluate_kinetics,
         guess_kinetics_variant,
         kinetics_class_names,

@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     if not 0.0 < args.layer_decay <= 1.0:
         raise UsageError(f"--layer-decay must be in (0, 1], got {args.layer_decay}")
 
-    from ..classification.finetune import FinetuneConfig, finetune_classifier
+    from viclip.classification.finetune import FinetuneConfig, finetune_classifier
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     config = FinetuneConfig(

@@ -45,7 +45,7 @@ def _format_size(size: float) -> str:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from ..hub import PushError, check_folder, check_repo_id, list_upload_files, push_folder
+    from viclip.hub import PushError, check_folder, check_repo_id, list_upload_files, push_folder
     from .options import require_dir
 
     require_dir(args.folder)
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         check_repo_id(args.repo_id)
     except PushError as error:
         raise UsageError(str(error)) from None
-    from ..hub.model_card import with_evaluation_results
+    from viclip.hub.model_card import with_evaluation_results
     from .convert import evaluation_tables
 
     tables = evaluation_tables(args.results)

@@ -49,7 +49,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from ..data.download import FAILURES_FILE, download_internvid
+    from viclip.data.download import FAILURES_FILE, download_internvid
 
     files = [require_file(path, "annotation file") for path in args.annotations]
     check_output_dir(args.output_dir)

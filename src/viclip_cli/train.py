@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     import json
     import os
 
-    from ..training.config import ConfigError, parse_training_config, read_config_file, resolve_config_path
+    from viclip.training.config import ConfigError, parse_training_config, read_config_file, resolve_config_path
 
     overrides = [arg for arg in args.overrides if arg != "--"]
     if args.resume:
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(config.to_dict(), indent=2))
         return 0
 
-    from ..training.train import train
+    from viclip.training.train import train
 
     result = train(config)
     if os.environ.get("RANK", "0") == "0":  # one line per run, not per process

@@ -103,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
     if device is not None and not args.ray_address:  # the workers run on this machine: check the device here
         device = resolve_device(device)
 
-    from ..embedding import embed_videos
+    from viclip.embedding import embed_videos
 
     result = embed_videos(
         args.inputs,

@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     video_root = require_dir(args.video_root, "--video-root")
     check_model_reference(str(args.model))
 
-    from ..evaluation.benchmarks import evaluate_msrvtt, read_msrvtt_csv, write_results
+    from viclip.evaluation.benchmarks import evaluate_msrvtt, read_msrvtt_csv, write_results
 
     pairs = read_msrvtt_csv(listing)
     embedder = load_model(args)

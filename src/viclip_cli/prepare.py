@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     require_dir(args.video_root, "--video-root")
     check_output_dir(args.output_dir)
 
-    from ..data import AnnotationFilter, prepare_internvid
+    from viclip.data import AnnotationFilter, prepare_internvid
 
     try:
         filters = AnnotationFilter(

@@ -40,7 +40,7 @@ def load_model(args: argparse.Namespace):
     device = resolve_device(args.device)
     import torch
 
-    from ..evaluation.benchmarks import load_benchmark_embedder
+    from viclip.evaluation.benchmarks import load_benchmark_embedder
 
     try:
         return load_benchmark_embedder(model, device=device, dtype=getattr(torch, args.dtype))
@@ -51,7 +51,7 @@ def load_model(args: argparse.Namespace):
 
 def print_summary(results: dict[str, Any], args: argparse.Namespace) -> None:
     """The headline numbers, the coverage of the split and where the files went."""
-    from ..evaluation.benchmarks import results_table_rows
+    from viclip.evaluation.benchmarks import results_table_rows
 
     model = results["model"]
     print(f"{results['benchmark']}: {model['name']} ({model['kind']})")
