@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from viclip import ViCLIPConfig, ViCLIPModel, ViCLIPProcessor
     from viclip.embedding import embed_videos
-    from viclip.evaluation import VideoTextEmbedder
+    from viclip.inference import VideoTextEmbedder
     from viclip.processing import VideoClip
 
     work = Path(tempfile.mkdtemp(prefix="bench-embed-"))

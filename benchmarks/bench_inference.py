@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         for dtype_name in args.dtypes:
             model.to(DTYPES[dtype_name])
             if args.compile:
-                from viclip.embedding.optimize import optimize_for_inference
+                from viclip.inference import optimize_for_inference
 
                 torch._dynamo.reset()
                 optimize_for_inference(model, "compile")

@@ -38,7 +38,7 @@ import torch
 import torch.nn.functional as F
 
 from viclip import ViCLIPConfig, ViCLIPModel, to_original_state_dict
-from viclip.embedding.optimize import optimize_for_inference
+from viclip.inference import optimize_for_inference
 
 PRESETS = {"l14": "viclip-l14", "b16": "viclip-b16"}
 VARIANTS = ("original-autocast", "fp32", "bf16", "bf16-compile", "int8-dynamic")

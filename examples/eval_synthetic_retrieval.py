@@ -17,7 +17,8 @@ from pathlib import Path
 
 from viclip.data import CaptionedVideos
 from viclip.demo import direction_accuracy, read_held_out_clips
-from viclip.evaluation import VideoTextEmbedder, evaluate_retrieval
+from viclip.evaluation import evaluate_retrieval
+from viclip.inference import VideoTextEmbedder
 
 
 def main(argv: list[str] | None = None) -> int:

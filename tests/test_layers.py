@@ -10,19 +10,21 @@ import viclip
 PACKAGE = Path(viclip.__file__).parent
 
 # subpackage -> the subpackages it may import (the root's private helpers _lazy, _registration and version are
-# open to all). The order is the architecture: modeling -> processing -> hub / data / conversion ->
-# training / evaluation -> classification / embedding -> demo -> commands.
+# open to all). The order is the architecture: modeling -> processing -> hub / data / conversion -> inference ->
+# evaluation / embedding / scoring (none imports another) -> training -> classification -> demo -> commands.
 ALLOWED: dict[str, set[str]] = {
     "modeling": set(),
     "processing": {"modeling"},
     "hub": {"modeling", "processing"},
     "data": {"modeling", "processing"},
     "conversion": {"modeling", "processing", "hub"},
-    "evaluation": {"modeling", "processing", "data"},
-    "training": {"modeling", "processing", "data", "hub", "evaluation"},
-    "classification": {"modeling", "processing", "data", "hub", "evaluation", "training"},
-    "embedding": {"modeling", "processing", "data", "evaluation"},
-    "demo": {"modeling", "processing", "data", "hub", "conversion", "evaluation", "training"},
+    "inference": {"modeling", "processing", "data"},
+    "evaluation": {"modeling", "processing", "data", "inference"},
+    "training": {"modeling", "processing", "data", "hub", "inference", "evaluation"},
+    "classification": {"modeling", "processing", "data", "hub", "inference", "evaluation", "training"},
+    "embedding": {"modeling", "processing", "data", "inference"},
+    "scoring": {"modeling", "processing", "data", "inference"},
+    "demo": {"modeling", "processing", "data", "hub", "conversion", "inference", "evaluation", "training"},
 }
 ROOT_INTERNALS = {"_lazy", "_registration", "version"}
 

@@ -89,7 +89,8 @@ def run_synthetic_demo(
 
     from .data import CaptionedVideos, LabelledVideo
     from .data.synthetic import DIRECTIONS, caption_for
-    from .evaluation import VideoTextEmbedder, evaluate_classification, evaluate_retrieval
+    from .evaluation import evaluate_classification, evaluate_retrieval
+    from .inference import VideoTextEmbedder
     from .training import TrainingConfig
     from .training.train import train
 

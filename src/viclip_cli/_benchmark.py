@@ -40,10 +40,10 @@ def load_model(args: argparse.Namespace):
     device = resolve_device(args.device)
     import torch
 
-    from viclip.evaluation.benchmarks import load_benchmark_embedder
+    from viclip.inference import load_embedder
 
     try:
-        return load_benchmark_embedder(model, device=device, dtype=getattr(torch, args.dtype))
+        return load_embedder(model, device=device, dtype=getattr(torch, args.dtype))
     except OSError as error:
         first_line = next((line for line in str(error).splitlines() if line.strip()), type(error).__name__)
         raise CommandError(f"could not load --model {model!r}: {first_line}") from None

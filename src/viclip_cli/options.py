@@ -58,7 +58,7 @@ def add_quiet_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def load_embedder(args: argparse.Namespace):
-    """The :class:`~viclip.evaluation.VideoTextEmbedder` of ``--model`` on ``--device`` in ``--dtype``.
+    """The :class:`~viclip.inference.VideoTextEmbedder` of ``--model`` on ``--device`` in ``--dtype``.
 
     The model reference and the device are checked first (usage errors); a folder that fails to load is
     one line naming it.
@@ -67,7 +67,7 @@ def load_embedder(args: argparse.Namespace):
     device = resolve_device(args.device)
     import torch
 
-    from viclip.evaluation import VideoTextEmbedder
+    from viclip.inference import VideoTextEmbedder
 
     if getattr(args, "quiet", False):
         from transformers.utils import logging as transformers_logging

@@ -47,6 +47,6 @@ def video_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def embedder(tiny_model_dir):
-    from viclip.evaluation import VideoTextEmbedder
+    from viclip.inference import VideoTextEmbedder
 
     return VideoTextEmbedder.from_pretrained(tiny_model_dir, device="cpu")

@@ -70,11 +70,11 @@ def test_result_reports_how_long_the_model_waited_for_decoded_clips(video_dir, t
 def test_decoding_hands_over_uint8_frames_that_normalise_to_the_processor_output(video_dir, tiny_processor):
     import torch
 
-    from viclip.embedding.pipeline import decode_batch
+    from viclip.inference.engine import decode_clips
 
     video_processor = tiny_processor.video_processor
     paths = [str(video_dir / "long.mp4"), str(video_dir / "broken.mp4")]
-    decoded = decode_batch(
+    decoded = decode_clips(
         {"path": np.array(paths), "start_sec": np.array([1.0, np.nan]), "end_sec": np.array([5.0, np.nan])},
         video_processor,
     )
@@ -96,7 +96,7 @@ def test_decoding_hands_over_uint8_frames_that_normalise_to_the_processor_output
 def test_a_processor_that_gives_float_frames_before_normalisation_is_refused():
     import torch
 
-    from viclip.embedding.prepared import uint8_frames
+    from viclip.inference.engine import uint8_frames
 
     with pytest.raises(TypeError, match=r"gave torch\.float32 frames before normalisation, not uint8"):
         uint8_frames(torch.zeros(8, 3, 4, 4))

@@ -5,8 +5,8 @@ from transformers import pipeline
 
 import viclip.evaluation.pipeline  # noqa: F401 - registers the task
 from viclip import VideoDecodeError, read_video_clip
-from viclip.evaluation import VideoTextEmbedder
 from viclip.evaluation.templates import ACTIONCLIP_TEMPLATES
+from viclip.inference import VideoTextEmbedder
 from viclip.processing import VideoClip
 
 LABELS = ["red", "green", "blue"]

@@ -11,22 +11,21 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from viclip_cli import main
 from viclip.data.synthetic import write_video
 from viclip.evaluation.benchmarks import (
     find_kinetics_clip,
     guess_kinetics_variant,
     kinetics_class_names,
-    load_benchmark_embedder,
     plot_per_class_accuracy,
     read_kinetics_csv,
     results_table_rows,
 )
-from viclip.evaluation.benchmarks.embedders import paper_video_processor
 from viclip.evaluation.benchmarks.kinetics import evaluate_kinetics
 from viclip.evaluation.benchmarks.video_files import VideoFileIndex
 from viclip.evaluation.templates import ACTIONCLIP_TEMPLATES
+from viclip.inference import load_embedder, paper_video_processor
 from viclip.processing import VideoClip, clean_caption
+from viclip_cli import main
 
 CLASSES = ["abseiling", "air drumming", "passing American football (in game)", "zumba", "yoga", "dying hair"]
 
@@ -196,7 +195,7 @@ def _check_against_direct(results, video_embeds, text_embeds):
 
 def test_viclip_metrics_equal_a_direct_computation(kinetics_set, tiny_model_dir):
     csv_path, videos, _ = kinetics_set
-    embedder = load_benchmark_embedder(tiny_model_dir)
+    embedder = load_embedder(tiny_model_dir)
     results = evaluate_kinetics(
         embedder, read_kinetics_csv(csv_path), videos, CLASSES, batch_size=3, num_workers=2, progress=False
     )
@@ -219,7 +218,7 @@ def test_image_clip_metrics_equal_a_direct_computation(kinetics_set, tiny_clip_m
     from transformers import AutoTokenizer, CLIPModel
 
     csv_path, videos, _ = kinetics_set
-    embedder = load_benchmark_embedder(tiny_clip_model_dir)
+    embedder = load_embedder(tiny_clip_model_dir)
     results = evaluate_kinetics(
         embedder, read_kinetics_csv(csv_path), videos, CLASSES, batch_size=2, num_workers=1, progress=False
     )

@@ -11,14 +11,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from viclip_cli import main
 from viclip.data.synthetic import write_video
-from viclip.evaluation.benchmarks import evaluate_msrvtt, load_benchmark_embedder, read_msrvtt_csv
-from viclip.evaluation.benchmarks.embedders import paper_video_processor
+from viclip.evaluation.benchmarks import evaluate_msrvtt, read_msrvtt_csv
 from viclip.evaluation.benchmarks.msrvtt import ORIGINAL_DUAL_SOFTMAX_TEMPERATURE
 from viclip.evaluation.benchmarks.results import results_table_rows
 from viclip.evaluation.retrieval import retrieval_metrics
+from viclip.inference import load_embedder, paper_video_processor
 from viclip.processing import clean_caption
+from viclip_cli import main
 
 CAPTIONS = {
     "video7010": "A man is playing the guitar, on stage.",
@@ -106,7 +106,7 @@ def test_dual_softmax_equals_the_original_formula_on_a_fixed_matrix():
 
 def test_metrics_equal_a_direct_computation_and_missing_videos_are_counted(msrvtt_set, tiny_model_dir):
     csv_path, videos = msrvtt_set
-    embedder = load_benchmark_embedder(tiny_model_dir)
+    embedder = load_embedder(tiny_model_dir)
     results = evaluate_msrvtt(
         embedder, read_msrvtt_csv(csv_path), videos, batch_size=3, num_workers=2, progress=False
     )

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from ..evaluation.embedder import VideoTextEmbedder
+from ..inference import VideoTextEmbedder
 
 if TYPE_CHECKING:
     from .index import VectorIndex

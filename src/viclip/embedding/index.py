@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from .store import embedding_matrix, load_embeddings
 
 if TYPE_CHECKING:
-    from ..evaluation import VideoTextEmbedder
+    from ..inference import VideoTextEmbedder
 
 KINDS = ("auto", "exact", "ivf", "hnsw")
 EXACT_LIMIT = 1_000_000

@@ -9,10 +9,8 @@ runs the same stages in this process, without Ray (small folders, tests, the fol
 from __future__ import annotations
 
 import logging
-import math
 import os
 import time
-import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,19 +29,13 @@ from .prepared import (
     prepared_shards,
     uint8_frames,
 )
+from ..inference.loading import resolve_model
+from ..processing import VideoClip
+from .inputs import expand_windows, probe_duration, resolve_inputs
+from .prepared import READ_COLUMNS, decode_prepared_batch, prepared_keys, prepared_shards
 from .store import ClipKey, EmbeddingStore, Failure, clip_key
 
 logger = logging.getLogger(__name__)
-
-DTYPES = {
-    "float32": "float32",
-    "fp32": "float32",
-    "bfloat16": "bfloat16",
-    "bf16": "bfloat16",
-    "float16": "float16",
-    "fp16": "float16",
-}
-_OUTPUT_COLUMNS = ("path", "start_sec", "end_sec", "file_size", "file_mtime_ns", "error")
 
 
 @dataclass
@@ -75,155 +67,6 @@ class EmbedResult:
         if busy is not None:
             text += f"; the model ran {busy:.0%} of the time and waited {1 - busy:.0%} for decoded clips"
         return text
-
-
-# --- model ------------------------------------------------------------------------------------------------------
-@dataclass
-class ModelSpec:
-    """How a worker gets the model: a local folder, or an in-memory model (shipped by pickling)."""
-
-    name: str
-    revision: str
-    fingerprint: str
-    folder: str | None = None
-    model: Any = None
-
-
-def resolve_model(model: Any, processor: Any = None) -> tuple[ModelSpec, Any]:
-    """``(ModelSpec, video processor)`` for a folder, a Hub id or a ``ViCLIPModel`` (with ``processor``)."""
-    from ..evaluation.fingerprint import folder_fingerprint, model_fingerprint
-
-    if isinstance(model, (str, os.PathLike)):
-        folder = Path(model)
-        revision = "local"
-        if not folder.is_dir():
-            from huggingface_hub import snapshot_download
-
-            folder = Path(snapshot_download(str(model)))
-            revision = folder.name  # the snapshot folder is named by the commit hash
-        if processor is None:
-            from ..processing import ViCLIPProcessor
-
-            processor = ViCLIPProcessor.from_pretrained(folder)
-        spec = ModelSpec(str(model), revision, folder_fingerprint(folder), folder=str(folder))
-    else:
-        if processor is None:
-            raise ValueError("an in-memory model needs its processor: embed_videos(..., processor=processor)")
-        video_processor = getattr(processor, "video_processor", processor)
-        name = getattr(model, "name_or_path", "") or type(model).__name__
-        spec = ModelSpec(name, "in-memory", model_fingerprint(model, video_processor.to_dict()), model=model)
-    return spec, getattr(processor, "video_processor", processor)
-
-
-class VideoEmbeddingWorker:
-    """Runs the model on decoded batches (a Ray actor, or called in-process): uint8 frames, resized and cropped,
-    which it rescales and normalises on its device with ``video_processor``'s own ``rescale_and_normalize``."""
-
-    def __init__(
-        self,
-        spec: ModelSpec,
-        video_processor: Any,
-        dtype: str,
-        device: str | None = None,
-        num_threads: int | None = None,
-        optimize: str | None = None,
-        batch_size: int | None = None,
-    ):
-        import torch
-
-        from ..modeling import ViCLIPModel
-
-        if num_threads:
-            torch.set_num_threads(num_threads)
-        torch_dtype = getattr(torch, dtype)
-        if spec.model is not None:
-            model = spec.model
-        else:
-            model = ViCLIPModel.from_pretrained(spec.folder, dtype=torch_dtype)
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        self.model = optimize_for_inference(model.to(device=self.device, dtype=torch_dtype).eval(), optimize)
-        self.dtype = torch_dtype
-        self.video_processor = video_processor
-        self.dim = int(model.config.projection_dim)
-        # A compiled model compiles again for every new batch size: short batches are padded to the full one.
-        self.pad_to = batch_size if optimize not in (None, "none") else None
-        self._last_batch_end: float | None = None  # the first batch's wait is start-up, not starvation
-
-    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        import torch
-        import torch.nn.functional as F
-
-        start = time.perf_counter()
-        waited = 0.0 if self._last_batch_end is None else start - self._last_batch_end
-        ok = batch["error"] == ""
-        embeddings = np.zeros((len(ok), self.dim), dtype=np.float32)
-        if ok.any():
-            pixels = torch.from_numpy(np.asarray(batch["pixel_values_videos"])[ok])
-            num_ok = len(pixels)
-            if self.pad_to and num_ok < self.pad_to:
-                pixels = torch.cat([pixels, pixels[-1:].expand(self.pad_to - num_ok, *pixels.shape[1:])])
-            processor = self.video_processor
-            with torch.inference_mode():
-                pixels = processor.rescale_and_normalize(
-                    pixels.to(self.device),
-                    processor.do_rescale,
-                    processor.rescale_factor,
-                    processor.do_normalize,
-                    processor.image_mean,
-                    processor.image_std,
-                )
-                features = self.model.get_video_features(
-                    pixel_values_videos=pixels.to(self.dtype)
-                ).pooler_output[:num_ok]
-            embeddings[ok] = F.normalize(features.float(), dim=-1).cpu().numpy()  # .cpu() waits for the GPU
-        self._last_batch_end = time.perf_counter()
-        # The batch's timings, spread over its rows so that they survive Ray Data's re-batching.
-        count = len(ok)
-        return {
-            **{k: batch[k] for k in _OUTPUT_COLUMNS},
-            "embedding": embeddings,
-            "model_sec": np.full(count, (self._last_batch_end - start) / count),
-            "input_wait_sec": np.full(count, waited / count),
-        }
-
-
-# --- decoding -----------------------------------------------------------------------------------------------------
-def _optional(value: float) -> float | None:
-    return None if value is None or math.isnan(value) else float(value)
-
-
-def decode_batch(batch: dict[str, np.ndarray], video_processor: Any) -> dict[str, np.ndarray]:
-    """Decode each clip of ``batch`` (columns path/start_sec/end_sec, NaN = none) into uint8 frames, resized and
-    cropped by ``video_processor`` (the model worker normalises them); a clip that cannot be read gets zero pixels
-    and its ``error``."""
-    count = len(batch["path"])
-    size = video_processor.size
-    shape = (video_processor.num_frames, 3, size["height"], size["width"])
-    pixels = np.zeros((count, *shape), dtype=np.uint8)
-    errors, file_sizes, mtimes = [""] * count, np.zeros(count, np.int64), np.zeros(count, np.int64)
-    for i in range(count):
-        path = str(batch["path"][i])
-        try:
-            stat = os.stat(path)  # before decoding: a file rewritten meanwhile gets a newer stamp
-            file_sizes[i], mtimes[i] = stat.st_size, stat.st_mtime_ns
-            clip = VideoClip(path, _optional(batch["start_sec"][i]), _optional(batch["end_sec"][i]))
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ClipRangeWarning)
-                out = video_processor(
-                    videos=[clip], return_tensors="pt", num_threads=1, **FRAMES_BEFORE_NORMALISATION
-                )
-            pixels[i] = uint8_frames(out["pixel_values_videos"][0])
-        except Exception as error:  # one bad video never stops the run: it is listed instead
-            errors[i] = f"{type(error).__name__}: {error}"
-    return {
-        "path": np.asarray(batch["path"]).astype(str),
-        "start_sec": np.asarray(batch["start_sec"], dtype=np.float64),
-        "end_sec": np.asarray(batch["end_sec"], dtype=np.float64),
-        "pixel_values_videos": pixels,
-        "file_size": file_sizes,
-        "file_mtime_ns": mtimes,
-        "error": np.asarray(errors, dtype=object).astype(str),
-    }
 
 
 def probe_batch(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -258,42 +101,6 @@ def _local_probe(paths: list[str]) -> Iterator[dict[str, np.ndarray]]:
         yield probe_batch({"path": np.asarray(paths[start : start + 64])})
 
 
-def _local_embed(
-    source, todo, video_processor, worker_args, batch_size, **_
-) -> Iterator[dict[str, np.ndarray]]:
-    worker = VideoEmbeddingWorker(*worker_args)
-    if source is None:  # clips of video files
-        for start in range(0, len(todo), batch_size):
-            yield worker(decode_batch(_clip_columns(todo[start : start + batch_size]), video_processor))
-        return
-    import pyarrow.parquet as pq
-
-    wanted = set(todo)
-    for file in source:  # prepared shards
-        for record_batch in pq.ParquetFile(file).iter_batches(batch_size=batch_size, columns=READ_COLUMNS):
-            decoded = decode_prepared_batch(record_batch.to_pydict(), video_processor, wanted)
-            if len(decoded["path"]):
-                yield worker(decoded)
-
-
-def _ray_init(ray_address: str | None) -> None:
-    import ray
-
-    if not ray.is_initialized():
-        ray.init(
-            address=ray_address, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING
-        )
-    context = ray.data.DataContext.get_current()
-    context.enable_progress_bars = False
-    context.print_on_execution_start = False
-
-
-def _weights_bytes(spec: ModelSpec) -> int:
-    if spec.model is not None:
-        return sum(t.numel() * t.element_size() for t in spec.model.state_dict().values())
-    return sum(p.stat().st_size for p in Path(spec.folder).glob("*.safetensors"))
-
-
 def _ray_probe(paths: list[str]) -> Iterator[dict[str, np.ndarray]]:
     import ray
 
@@ -301,43 +108,6 @@ def _ray_probe(paths: list[str]) -> Iterator[dict[str, np.ndarray]]:
     yield from ds.map_batches(probe_batch, batch_size=16, num_cpus=1, batch_format="numpy").iter_batches(
         batch_size=None, batch_format="numpy"
     )
-
-
-def _ray_embed(
-    source, todo, video_processor, worker_args, batch_size, *, num_gpus, num_actors, cpus_per_actor
-) -> Iterator[dict[str, np.ndarray]]:
-    import ray
-
-    if not num_gpus:
-        total = ray.cluster_resources().get("CPU", 0)
-        if num_actors * cpus_per_actor >= total:
-            raise ValueError(
-                f"{num_actors} CPU model actor(s) of {cpus_per_actor} CPU(s) take all {total:g} CPUs of the Ray "
-                "cluster and leave none to decode; use fewer actors"
-            )
-    if source is None:  # clips of video files
-        columns = _clip_columns(todo)
-        items = [{k: columns[k][i] for k in columns} for i in range(len(todo))]
-        ds = ray.data.from_items(items, override_num_blocks=max(1, min(len(items) // batch_size, 4096)))
-        decode, decode_kwargs = decode_batch, {"video_processor": video_processor}
-    else:  # prepared shards
-        ds = ray.data.read_parquet(source).select_columns(READ_COLUMNS)
-        decode, decode_kwargs = decode_prepared_batch, {"video_processor": video_processor, "todo": set(todo)}
-    ds = ds.map_batches(
-        decode, fn_kwargs=decode_kwargs, batch_size=batch_size, num_cpus=1, batch_format="numpy"
-    )
-    ds = ds.map_batches(
-        VideoEmbeddingWorker,
-        fn_constructor_args=worker_args,
-        batch_size=batch_size,
-        compute=ray.data.ActorPoolStrategy(size=num_actors),
-        num_gpus=1 if num_gpus else 0,
-        num_cpus=cpus_per_actor,
-        # Reserving the weights' memory is also what keeps Ray from fusing decoding into the model actors.
-        memory=_weights_bytes(worker_args[0]),
-        batch_format="numpy",
-    )
-    yield from ds.iter_batches(batch_size=None, batch_format="numpy")
 
 
 # --- the job ------------------------------------------------------------------------------------------------------
@@ -388,19 +158,17 @@ def embed_videos(
     Returns:
         An :class:`EmbedResult`; the clips that failed are also in ``output_dir/failures.jsonl``.
     """
-    if runner not in ("ray", "local"):
-        raise ValueError(f"runner must be 'ray' or 'local', got {runner!r}")
-    if dtype not in DTYPES:
-        raise ValueError(f"unknown dtype {dtype!r}; choose float32, bfloat16 or float16")
-    dtype = DTYPES[dtype]
+    engine = EngineSettings(runner, ray_address, num_gpus, num_cpu_actors, cpus_per_actor, batch_size)
+    dtype = canonical_dtype(dtype)
     if stride_sec is not None and window_sec is None:
         raise ValueError("stride_sec needs window_sec")
     if window_sec is not None:
         stride_sec = window_sec if stride_sec is None else stride_sec
-    spec, video_processor = resolve_model(model, processor)
+    spec, processor = resolve_model(model, processor)
+    video_processor = getattr(processor, "video_processor", processor)
     use_ray = runner == "ray"
     if use_ray:
-        _ray_init(ray_address)
+        ray_init(ray_address)
     failures: list[Failure] = []
     source = prepared_shards(inputs)  # None: video files
     if source is not None:
@@ -424,7 +192,7 @@ def embed_videos(
         "model_revision": spec.revision,
         "fingerprint": spec.fingerprint,
         "dtype": dtype,
-        "dim": _projection_dim(spec),
+        "dim": spec.projection_dim(),
         "window_sec": window_sec,
         "stride_sec": stride_sec,
         "num_frames": int(video_processor.num_frames),
@@ -437,26 +205,24 @@ def embed_videos(
     todo = [key for key in keys if key not in stored]
     num_reused = len(keys) - len(todo)
 
-    worker_args = (
-        spec,
-        video_processor,
-        dtype,
-        device,
-        None if num_gpus else cpus_per_actor,
-        optimize,
-        batch_size,
+    worker = WorkerSettings(
+        spec, video_processor, dtype, device, None if num_gpus else cpus_per_actor, optimize, batch_size
     )
     if not todo:
         batches: Iterator[dict[str, np.ndarray]] = iter(())
-    elif use_ray:
-        actors = {
-            "num_gpus": num_gpus,
-            "num_actors": num_gpus or num_cpu_actors,
-            "cpus_per_actor": cpus_per_actor,
-        }
-        batches = _ray_embed(source, todo, video_processor, worker_args, batch_size, **actors)
-    else:
-        batches = _local_embed(source, todo, video_processor, worker_args, batch_size)
+    elif source is None:  # clips of video files
+        rows = BatchSource(
+            decode_clips, rows=_clip_columns(todo), decode_kwargs={"video_processor": video_processor}
+        )
+        batches = embed_batches(rows, worker, engine)
+    else:  # prepared shards
+        shards = BatchSource(
+            decode_prepared_batch,
+            parquet_files=source,
+            columns=READ_COLUMNS,
+            decode_kwargs={"video_processor": video_processor, "todo": set(todo)},
+        )
+        batches = embed_batches(shards, worker, engine)
     num_embedded, timings = _write_rows(
         store, batches, spec, info["dim"], failures, len(todo), rows_per_part, flush_seconds, progress
     )
@@ -472,14 +238,6 @@ def embed_videos(
         model_seconds=timings["model_sec"],
         input_wait_seconds=timings["input_wait_sec"],
     )
-
-
-def _projection_dim(spec: ModelSpec) -> int:
-    if spec.model is not None:
-        return int(spec.model.config.projection_dim)
-    from ..modeling import ViCLIPConfig
-
-    return int(ViCLIPConfig.from_pretrained(spec.folder).projection_dim)
 
 
 def _windows(clips, window_sec, stride_sec, probe) -> tuple[list[VideoClip], list[Failure]]:
@@ -542,7 +300,7 @@ def _write_rows(
             for name in timings:
                 timings[name] += float(np.sum(batch[name]))
             for i, error in enumerate(batch["error"]):
-                start, end = _optional(batch["start_sec"][i]), _optional(batch["end_sec"][i])
+                start, end = optional_seconds(batch["start_sec"][i]), optional_seconds(batch["end_sec"][i])
                 if error:
                     failures.append(Failure(str(batch["path"][i]), start, end, str(error)))
                     continue

@@ -14,22 +14,11 @@ from typing import Any
 import numpy as np
 import pyarrow.parquet as pq
 
+from ..inference.engine import FRAMES_BEFORE_NORMALISATION, uint8_frames
 from .store import ClipKey, clip_key
 
 _KEY_COLUMNS = ["source_video", "start_sec", "end_sec"]
 READ_COLUMNS = [*_KEY_COLUMNS, "frames", "frame_order"]
-# Decoding stops before the processor's rescale and normalisation: the model worker does them on its device,
-# so that uint8 frames (a quarter of float32's bytes) travel from the decoding tasks to the model.
-FRAMES_BEFORE_NORMALISATION = {"do_rescale": False, "do_normalize": False}
-
-
-def uint8_frames(pixel_values: Any) -> np.ndarray:
-    """One clip's ``pixel_values_videos`` made with :data:`FRAMES_BEFORE_NORMALISATION` -> uint8 numpy."""
-    if str(pixel_values.dtype) != "torch.uint8":
-        raise TypeError(
-            f"the video processor gave {pixel_values.dtype} frames before normalisation, not uint8"
-        )
-    return pixel_values.numpy()
 
 
 def prepared_shards(inputs: Any) -> list[str] | None:
@@ -54,8 +43,8 @@ def prepared_keys(files: list[str]) -> list[ClipKey]:
 def decode_prepared_batch(
     batch: dict[str, Any], video_processor: Any, todo: set[ClipKey]
 ) -> dict[str, np.ndarray]:
-    """Prepared rows -> the columns of :func:`~.pipeline.decode_batch` (rows already embedded are dropped);
-    the frames resized and cropped, not yet rescaled or normalised (see :class:`~.pipeline.VideoEmbeddingWorker`)."""
+    """Prepared rows -> the columns of :func:`viclip.inference.engine.decode_clips` (rows already embedded are dropped);
+    the frames resized and cropped, not yet rescaled or normalised (see :class:`viclip.inference.engine.VideoEmbeddingWorker`)."""
     import torch
 
     from ..data.prepared_format import decode_jpeg_frame

@@ -2,8 +2,8 @@
 """Zero-shot use and evaluation of ViCLIP: classification, retrieval, metrics, caching, plots, pipeline.
 
 Names are imported lazily (so ``import viclip.evaluation.pipeline`` does not pull in ``evaluate``,
-``datasets`` or matplotlib). Importing ``viclip.evaluation.pipeline`` registers
-``pipeline("zero-shot-video-classification")``.
+``datasets`` or matplotlib, which ``import viclip`` imports to register
+``pipeline("zero-shot-video-classification")``).
 """
 
 from typing import TYPE_CHECKING
@@ -17,8 +17,6 @@ _EXPORTS = {
     "classify_clips": "classify",
     "CacheResult": "embedding_cache",
     "EmbeddingCache": "embedding_cache",
-    "model_fingerprint": "fingerprint",
-    "VideoTextEmbedder": "embedder",
     "RetrievalRecall": "metrics",
     "ZeroShotAccuracy": "metrics",
     "load_metric": "metrics",
@@ -30,7 +28,6 @@ _EXPORTS = {
     "dual_softmax": "retrieval",
     "retrieval_metrics": "retrieval",
     "cached_video_embeddings": "embedding_cache",
-    "folder_fingerprint": "fingerprint",
     "evaluate_classification": "tasks",
     "evaluate_retrieval": "tasks",
     "ACTIONCLIP_TEMPLATES": "templates",
@@ -46,9 +43,7 @@ __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
     from .classify import ClassificationResult, ClipPrediction, LabelScore, classify_clips
-    from .embedder import VideoTextEmbedder
     from .embedding_cache import CacheResult, EmbeddingCache, cached_video_embeddings
-    from .fingerprint import folder_fingerprint, model_fingerprint
     from .labels import parse_labels, read_label_file
     from .metrics import RetrievalRecall, ZeroShotAccuracy, load_metric
     from .pipeline import ZeroShotVideoClassificationPipeline

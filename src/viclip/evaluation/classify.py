@@ -9,8 +9,9 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
+from ..inference import VideoTextEmbedder
 from ..processing.video_clip import VideoClip
-from .embedder import VideoTextEmbedder
+from .zero_shot import ZeroShotClassifier
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ def classify_clips(
     """
     clips = [VideoClip.coerce(clip) for clip in clips]
     labels = list(labels)
-    classifier = embedder.classifier(labels, templates)
+    classifier = ZeroShotClassifier.from_embedder(embedder, labels, templates)
     result = ClassificationResult()
     bar = tqdm(total=len(clips), desc="classifying videos", unit="video", disable=not progress)
     for start in range(0, len(clips), batch_size):

@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 from ..processing import VideoClip
 
 if TYPE_CHECKING:
-    from .embedder import VideoTextEmbedder
+    from ..inference import VideoTextEmbedder
 
 logger = logging.getLogger(__name__)
 

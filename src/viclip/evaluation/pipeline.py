@@ -15,8 +15,8 @@ from transformers import Pipeline
 from transformers.pipelines import PIPELINE_REGISTRY
 
 from ..modeling import ViCLIPModel
+from ..inference import VideoTextEmbedder
 from ..processing import VideoClip
-from .embedder import VideoTextEmbedder
 from .templates import resolve_templates
 from .zero_shot import ZeroShotClassifier
 
@@ -143,7 +143,7 @@ class ZeroShotVideoClassificationPipeline(Pipeline):
         if key not in self._classifiers:
             if len(self._classifiers) > 32:
                 self._classifiers.clear()
-            self._classifiers[key] = self.encoder.classifier(labels, templates)
+            self._classifiers[key] = ZeroShotClassifier.from_embedder(self.encoder, labels, templates)
         return self._classifiers[key]
 
     def _forward(self, model_inputs, candidate_labels, templates):

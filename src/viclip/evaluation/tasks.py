@@ -10,10 +10,11 @@ from pathlib import Path
 import torch
 
 from ..data.video_list import CaptionedVideos, LabelledVideo
-from .embedder import VideoTextEmbedder
+from ..inference import VideoTextEmbedder
 from .embedding_cache import cached_video_embeddings
 from .metrics import RetrievalRecall, ZeroShotAccuracy
 from .plots import plot_confusion_matrix, plot_similarity_heatmap
+from .zero_shot import ZeroShotClassifier
 
 
 def evaluate_classification(
@@ -39,7 +40,7 @@ def evaluate_classification(
     unknown = sorted({v.label for v in videos} - set(index))
     if unknown:
         raise ValueError(f"labels {unknown[:5]} are not among the {len(class_names)} class names")
-    classifier = encoder.classifier(class_names, templates)
+    classifier = ZeroShotClassifier.from_embedder(encoder, class_names, templates)
     embedded = cached_video_embeddings(
         encoder, [v.item for v in videos], cache_path, batch_size, progress=progress
     )

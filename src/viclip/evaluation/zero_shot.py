@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -86,6 +87,23 @@ class ZeroShotClassifier:
         prompts = expand_templates(list(class_names), templates)
         chunks = [encode_text(prompts[i : i + batch_size]) for i in range(0, len(prompts), batch_size)]
         return cls.from_text_embeddings(class_names, templates, torch.cat(chunks).cpu(), logit_scale)
+
+    @classmethod
+    def from_embedder(
+        cls,
+        embedder: Any,
+        class_names: Sequence[str],
+        templates: str | Sequence[str] | None = None,
+        batch_size: int = 256,
+    ) -> ZeroShotClassifier:
+        """A classifier over ``class_names`` from an embedder (:mod:`viclip.inference`), at its logit scale."""
+        return cls.from_encoder(
+            embedder.encode_text,
+            class_names,
+            templates,
+            logit_scale=embedder.logit_scale,
+            batch_size=batch_size,
+        )
 
     @property
     def num_classes(self) -> int:

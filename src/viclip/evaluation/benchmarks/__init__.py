@@ -1,7 +1,7 @@
 # ruff: noqa: F401  (the TYPE_CHECKING imports exist for type checkers and IDEs)
 """The paper's benchmarks, one function each: Kinetics-400/600/700 zero-shot and MSR-VTT 1k-A retrieval.
 
-ViCLIP and image CLIP models (frames averaged) run through the same harness (``load_benchmark_embedder``).
+ViCLIP and image CLIP models (frames averaged) run through the same harness (``viclip.inference.load_embedder``).
 Names are imported lazily, so importing the package loads neither torch nor transformers.
 """
 
@@ -9,9 +9,6 @@ import importlib
 from typing import TYPE_CHECKING
 
 _EXPORTS = {
-    "ImageCLIPEmbedder": "embedders",
-    "load_benchmark_embedder": "embedders",
-    "paper_video_processor": "embedders",
     "EmbeddedClips": "embedding",
     "embed_clips": "embedding",
     "KineticsRow": "kinetics",
@@ -47,7 +44,6 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from .embedders import ImageCLIPEmbedder, load_benchmark_embedder, paper_video_processor
     from .embedding import EmbeddedClips, embed_clips
     from .kinetics import (
         KineticsRow,

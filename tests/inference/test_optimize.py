@@ -4,9 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from viclip.embedding import pipeline
-from viclip.embedding.optimize import optimize_for_inference
-from viclip.embedding.pipeline import ModelSpec, VideoEmbeddingWorker
+from viclip.inference import ModelSpec, VideoEmbeddingWorker, WorkerSettings, engine, optimize_for_inference
 
 
 def _pixels(count: int, seed: int) -> torch.Tensor:
@@ -35,7 +33,7 @@ def test_unknown_optimization_is_refused(tiny_model):
 
 def test_worker_pads_a_short_batch_to_one_size_for_a_compiled_model(tiny_model, tiny_processor, monkeypatch):
     # Each new batch size would compile again: the worker pads short batches (bad rows left out) to batch_size.
-    monkeypatch.setattr(pipeline, "optimize_for_inference", lambda model, optimize: model)
+    monkeypatch.setattr(engine, "optimize_for_inference", lambda model, optimize: model)
     seen = []
     model = copy.deepcopy(tiny_model)
 
@@ -45,9 +43,11 @@ def test_worker_pads_a_short_batch_to_one_size_for_a_compiled_model(tiny_model, 
     model.vision_model.register_forward_pre_hook(record_batch_size, with_kwargs=True)
     spec = ModelSpec("tiny", "in-memory", "fingerprint", model=model)
     video_processor = tiny_processor.video_processor
-    padded = VideoEmbeddingWorker(spec, video_processor, "float32", "cpu", optimize="compile", batch_size=4)
+    padded = VideoEmbeddingWorker(
+        WorkerSettings(spec, video_processor, "float32", "cpu", optimize="compile", batch_size=4)
+    )
     plain_spec = ModelSpec("tiny", "in-memory", "fingerprint", model=tiny_model)
-    plain = VideoEmbeddingWorker(plain_spec, video_processor, "float32", "cpu")
+    plain = VideoEmbeddingWorker(WorkerSettings(plain_spec, video_processor, "float32", "cpu"))
     batch = {
         "path": np.array(["a", "b", "c"]),
         "start_sec": np.full(3, np.nan),
