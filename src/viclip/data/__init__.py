@@ -37,6 +37,7 @@ _EXPORTS: dict[str, str] = {
     "load_prepared": "prepared",
     "push_prepared": "prepared",
     "download_internvid": "download",
+    "FolderInUseError": "run_lock",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
     from .internvid import internvid_collate, load_internvid
     from .prepare import PrepareReport, prepare_internvid
     from .prepared import load_prepared, push_prepared
+    from .run_lock import FolderInUseError
     from .stats import SkipStats
     from .synthetic import SyntheticDataset, caption_for, generate_synthetic_internvid
     from .transform import ViCLIPExampleTransform

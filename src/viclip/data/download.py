@@ -31,6 +31,7 @@ from tqdm.auto import tqdm
 
 from ..processing import VIDEO_EXTENSIONS
 from .annotations import AnnotationError, ClipAnnotation, parse_json_line, parse_row
+from .run_lock import holds_run_lock
 from .video_locator import clip_filename
 
 logger = logging.getLogger(__name__)
@@ -232,6 +233,7 @@ def _write_failures(path: Path, failures: dict[str, dict]) -> None:
     os.replace(tmp, path)
 
 
+@holds_run_lock("out_dir")
 def download_internvid(
     annotation_files: Sequence[str | os.PathLike],
     out_dir: str | os.PathLike,

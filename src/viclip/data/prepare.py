@@ -42,6 +42,7 @@ from .prepared_format import (
     shard_name,
 )
 from .ray_runtime import cluster_cpus, import_ray, quiet_ray_data, ray_session
+from .run_lock import holds_run_lock
 from .video_locator import VideoLocator
 
 logger = logging.getLogger(__name__)
@@ -180,6 +181,7 @@ def _write_manifest(output_dir: Path, config: dict[str, Any], pending: Sequence[
     )
 
 
+@holds_run_lock("output_dir")
 def prepare_internvid(
     output_dir: str | os.PathLike,
     *,

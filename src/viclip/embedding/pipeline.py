@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ..data.run_lock import holds_run_lock
 from ..processing import ClipRangeWarning, VideoClip
 from .inputs import expand_windows, probe_duration, resolve_inputs
 from .optimize import optimize_for_inference
@@ -111,6 +112,7 @@ def _ray_probe(paths: list[str]) -> Iterator[dict[str, np.ndarray]]:
 
 
 # --- the job ------------------------------------------------------------------------------------------------------
+@holds_run_lock("output_dir")
 def embed_videos(
     inputs: str | os.PathLike | Iterable[Any],
     model: Any,

@@ -27,6 +27,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..data.run_lock import RUN_LOCK_FILE
+
 INFO_FILE = "embedding_info.json"
 FAILURES_FILE = "failures.jsonl"
 DATA_DIR = "data"
@@ -133,7 +135,7 @@ class EmbeddingStore:
             for leftover in self.data_dir.glob(".part-*.tmp"):
                 leftover.unlink(missing_ok=True)
             return
-        if self.root.exists() and any(self.root.iterdir()):
+        if self.root.exists() and any(p.name != RUN_LOCK_FILE for p in self.root.iterdir()):
             raise EmbeddingMismatchError(
                 f"{self.root} exists and is not an embedding folder (no {INFO_FILE})"
             )
