@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import argparse
 
-from .base import UsageError
-from .options import DTYPE_NAMES
+from .base import CommandError, UsageError
+from .options import DTYPE_NAMES, check_output_dir
 
 HELP = "convert a released .pth checkpoint (or a saved folder) into a complete Hub folder"
 
@@ -40,7 +40,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     size.add_argument(
         "--size", choices=["l", "b"], help="ViCLIP-L/14 or B/16 (default: detected from the shapes)"
     )
-    size.add_argument("--config", help="a ViCLIPConfig JSON, for any other size")
+    size.add_argument(
+        "--config",
+        help="a ViCLIPConfig JSON (a saved config.json) or the original code's model arguments (vision_width, "
+        "vision_layers, ..., embed_dim), for any other size",
+    )
     parser.add_argument(
         "--dtype",
         default="float32",
@@ -70,12 +74,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="a results file of `viclip evaluate kinetics|msrvtt --output` measured on this model: its table goes "
         "into the model card (repeatable)",
     )
+    parser.add_argument(
+        "--allow-vocab-mismatch",
+        action="store_true",
+        help="convert a model whose text vocabulary the bundled CLIP tokenizer does not fit (a test checkpoint "
+        "fed token ids directly); refused without it",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
 def evaluation_tables(paths: list[str]) -> list[str]:
     """The Markdown tables of ``--results`` files (shared with `viclip push`)."""
     from viclip.evaluation.benchmarks import read_results, results_markdown_table
+
     from .options import require_file
 
     tables = []
@@ -96,23 +107,30 @@ def run(args: argparse.Namespace) -> int:
     if args.config is not None and not Path(args.config).is_file():
         raise UsageError(f"--config {args.config!r} is not a file")
 
+    check_output_dir(args.output_dir, force=args.force)
     tables = evaluation_tables(args.results)
 
-    from viclip.conversion import convert_checkpoint
+    from viclip.conversion import ConversionError, VerificationError, convert_checkpoint
 
-    result = convert_checkpoint(
-        args.checkpoint,
-        args.output_dir,
-        size=args.size,
-        config=args.config,
-        dtype=args.dtype,
-        max_shard_size=args.max_shard_size,
-        force=args.force,
-        verify=args.verify,
-        release=args.release,
-        evaluation_tables=tables,
-        progress=not args.quiet,
-    )
+    try:
+        result = convert_checkpoint(
+            args.checkpoint,
+            args.output_dir,
+            size=args.size,
+            config=args.config,
+            dtype=args.dtype,
+            max_shard_size=args.max_shard_size,
+            force=args.force,
+            verify=args.verify,
+            release=args.release,
+            evaluation_tables=tables,
+            progress=not args.quiet,
+            allow_vocab_mismatch=args.allow_vocab_mismatch,
+        )
+    except VerificationError as error:  # the folder was written but does not reproduce the model
+        raise CommandError(str(error)) from None
+    except ConversionError as error:  # the checkpoint, the config or the output folder given is wrong
+        raise UsageError(str(error)) from None
     size = result.preset or "custom config"
     release = f", {result.release.title}" if result.release else ""
     print(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from .base import CommandError, UsageError
@@ -158,21 +160,47 @@ def require_dir(path: str | os.PathLike, what: str = "folder") -> Path:
 
 
 def check_output_file(path: str | os.PathLike | None, flag: str = "--output") -> Path | None:
-    """An output file path that is not an existing folder (``None`` passes through)."""
+    """An output file that can be written, checked before any work: not a folder, and its folder exists or can
+    be made there (``None`` passes through). A usage error naming it otherwise."""
     if path is None:
         return None
     path = Path(path)
     if path.is_dir():
         raise UsageError(f"{flag} {str(path)!r} is a folder; give a file name")
+    _check_can_create(path, flag, path.absolute().parents)
     return path
 
 
-def check_output_dir(path: str | os.PathLike, flag: str = "--output-dir") -> Path:
-    """An output folder that is a folder or can be made one (no existing file in its way)."""
+def check_output_dir(
+    path: str | os.PathLike, flag: str = "--output-dir", *, force: bool | None = None
+) -> Path:
+    """An output folder that is a folder or can be made one, checked before any work.
+
+    Args:
+        force: ``None`` for a command that resumes into an existing folder; otherwise an existing non-empty
+            folder is refused unless ``force`` (the command replaces it).
+    """
     path = Path(path)
-    for ancestor in (path, *path.parents):
-        if ancestor.exists():
-            if not ancestor.is_dir():
-                raise UsageError(f"{flag} {str(path)!r}: {str(ancestor)!r} is a file, not a folder")
-            break
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{flag} {str(path)!r} is a file, not a folder")
+    if force is False and path.is_dir() and any(path.iterdir()):
+        raise UsageError(f"{flag} {str(path)!r} already exists and is not empty; pass --force to replace it")
+    _check_can_create(path, flag, (path.absolute(), *path.absolute().parents))
     return path
+
+
+def _check_can_create(path: Path, flag: str, candidates: Iterable[Path]) -> None:
+    """``path`` can be created: the first existing folder of ``candidates`` (the path's ancestors) is one we can
+    write in (tried with a scratch file, removed at once: permission bits say nothing for root, nor for /proc or
+    a read-only mount)."""
+    ancestor = next(candidate for candidate in candidates if candidate.exists())
+    if not ancestor.is_dir():
+        raise UsageError(f"{flag} {str(path)!r}: {str(ancestor)!r} is a file, not a folder")
+    try:
+        handle, scratch = tempfile.mkstemp(prefix=".viclip-write-check-", dir=ancestor)
+    except OSError as error:
+        raise UsageError(
+            f"{flag} {str(path)!r} cannot be created: {str(ancestor)!r} is not writable ({error.strerror})"
+        ) from None
+    os.close(handle)
+    os.unlink(scratch)

@@ -32,6 +32,6 @@ def test_saved_folder_of_another_size_lists_its_problems(tiny_model, tmp_path, c
     capsys.readouterr()  # the saving's own progress bar
     code, output = run_convert(tmp_path, saved, "--config", str(tiny_config_json))
     err = capsys.readouterr().err
-    assert code == 1 and err.count("\n") == 1
+    assert code == 2 and err.count("\n") == 1
     assert "holds ViCLIPModel weights that do not fit" in err and "shape mismatches" in err
     assert not output.exists()

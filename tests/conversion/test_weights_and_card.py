@@ -10,7 +10,12 @@ from safetensors import safe_open
 from safetensors.torch import load_file
 from transformers import AutoModel
 
-from viclip.conversion import ConversionError, convert_checkpoint, parse_size, write_model_weights
+from viclip.conversion import (
+    VerificationError,
+    convert_checkpoint,
+    parse_size,
+    write_model_weights,
+)
 
 from .conftest import TINY_CHECKPOINT, run_convert
 
@@ -79,14 +84,16 @@ def test_verify_checks_half_precision_folders_too(tmp_path, tiny_config_json, mo
         return verification.model_outputs(AutoModel.from_pretrained(folder, dtype=dtype).eval(), inputs)
 
     monkeypatch.setattr(verification, "run_remote_code_check", local_load)
-    result = convert_checkpoint(
-        TINY_CHECKPOINT,
-        tmp_path / "bf16",
-        config=tiny_config_json,
-        dtype="bfloat16",
-        verify=True,
-        progress=False,
-    )
+    with pytest.warns(UserWarning, match="its processor cannot tokenize text"):
+        result = convert_checkpoint(
+            TINY_CHECKPOINT,
+            tmp_path / "bf16",
+            config=tiny_config_json,
+            dtype="bfloat16",
+            verify=True,
+            progress=False,
+            allow_vocab_mismatch=True,
+        )
     assert max(result.verification.local.values()) == 0.0
     assert max(result.verification.remote_code.values()) == 0.0
 
@@ -103,10 +110,15 @@ def test_verify_reports_a_folder_that_differs(tmp_path, tiny_config_json, monkey
 
     monkeypatch.setattr(converter, "write_model_weights", corrupt)
     with pytest.raises(
-        ConversionError, match="verification failed \\(AutoModel with viclip\\): logits_per_video"
+        VerificationError, match="verification failed \\(AutoModel with viclip\\): logits_per_video"
     ):
         convert_checkpoint(
-            TINY_CHECKPOINT, tmp_path / "bad", config=tiny_config_json, verify=True, progress=False
+            TINY_CHECKPOINT,
+            tmp_path / "bad",
+            config=tiny_config_json,
+            verify=True,
+            progress=False,
+            allow_vocab_mismatch=True,
         )
     assert not (tmp_path / "bad").exists()
 

@@ -9,6 +9,7 @@ existing folder is only replaced with ``force=True``.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +36,7 @@ from ..modeling.original_state_dict import (
 from .checkpoint import load_checkpoint
 from .errors import ConversionError
 from .safetensors_writer import parse_size, write_model_weights
-from .sizing import resolve_config
+from .sizing import resolve_config, tokenizer_mismatch
 from .verification import VerificationReport, verify_folder
 
 # A checkpoint whose keys start so is already a ViCLIPModel state dict (a folder saved by this library).
@@ -96,6 +97,7 @@ def convert_checkpoint(
     release: str | None = None,
     evaluation_tables: Sequence[str] = (),
     progress: bool = True,
+    allow_vocab_mismatch: bool = False,
 ) -> ConversionResult:
     """Converts an original ViCLIP checkpoint (any layout, see `load_checkpoint`) into a Hugging Face folder.
 
@@ -114,9 +116,13 @@ def convert_checkpoint(
         evaluation_tables: Markdown tables of results measured on this model (see
             `viclip.evaluation.benchmarks.results_markdown_table`), added to the model card.
         progress: show tqdm progress.
+        allow_vocab_mismatch: convert a model whose text vocabulary the packaged CLIP tokenizer does not fit
+            (e.g. a test checkpoint fed token ids directly) with a warning, instead of refusing it: the folder's
+            processor cannot tokenize text for it, and ``verify`` skips its real-text check.
 
     Raises:
         ConversionError: with a one-line message; nothing is left at ``output_dir`` (an existing folder is kept).
+            `VerificationError` (a subclass) when ``verify`` finds that the written folder differs.
     """
     start = time.perf_counter()
     checkpoint, output_dir = Path(checkpoint), Path(output_dir)
@@ -133,6 +139,12 @@ def convert_checkpoint(
     shapes = {key: tuple(tensor.shape) for key, tensor in loaded.state_dict.items()}
     model_config, preset = resolve_config(shapes, size=size, config=config)
     chosen_release = _resolve_release(release, checkpoint, preset)
+    vocab_problem = tokenizer_mismatch(model_config)
+    if vocab_problem and not allow_vocab_mismatch:
+        raise ConversionError(
+            f"{checkpoint}: {vocab_problem}: the converted folder could not read text. Pass "
+            "--allow-vocab-mismatch to convert it anyway (the text tower then takes token ids only)"
+        )
     state_dict = _model_state_dict(loaded, model_config, config, preset)
     num_parameters = sum(tensor.numel() for tensor in state_dict.values())
 
@@ -140,7 +152,11 @@ def convert_checkpoint(
         with atomic_folder(output_dir, force=force) as work:
             write_folder(work, state_dict, model_config, dtype=torch_dtype, max_shard_size=max_shard_size,
                          progress=progress)  # fmt: skip
-            report = verify_folder(work, state_dict, model_config, torch_dtype) if verify else None
+            report = (
+                verify_folder(work, state_dict, model_config, torch_dtype, real_text=not vocab_problem)
+                if verify
+                else None
+            )
             provenance = (
                 f"Converted from `{checkpoint.name}` with `viclip convert`: every original weight mapped to exactly "
                 "one weight of this model (the packed attention projections split), none left over."
@@ -150,6 +166,11 @@ def convert_checkpoint(
                     " `--verify` reloaded this folder with `AutoModel` (with the `viclip` package and through "
                     "`trust_remote_code` without it) and found outputs equal to the converted model's "
                     f"({report.summary()}). The outputs were not compared with the original code here."
+                )
+            if vocab_problem:
+                provenance += (
+                    f" Its text tower cannot read text through the bundled tokenizer: {vocab_problem}; feed it "
+                    "token ids of its own vocabulary."
                 )
             card = build_model_card(
                 model_size=size_label(model_config),
@@ -164,8 +185,15 @@ def convert_checkpoint(
             files = finish_folder(work, with_evaluation_results(card, evaluation_tables))
     except HubFolderError as error:
         raise ConversionError(str(error)) from None
-    except ConversionError as error:  # from writing the weights: name the checkpoint they came from
-        raise ConversionError(f"{checkpoint}: {error}") from None
+    except ConversionError as error:  # from writing or verifying: name the checkpoint (the type says which)
+        raise type(error)(f"{checkpoint}: {error}") from None
+    if vocab_problem:  # said once the folder exists, not before a failure
+        warnings.warn(
+            f"{output_dir}: {vocab_problem}: converted as asked (--allow-vocab-mismatch), but its processor cannot "
+            "tokenize text for this model",
+            UserWarning,
+            stacklevel=2,
+        )
     return ConversionResult(
         output_dir=output_dir,
         config=model_config,

@@ -9,3 +9,8 @@ class ConversionError(Exception):
 
 class UnsafeCheckpointError(ConversionError):
     """The checkpoint is a pickle that carries code (or objects other than tensors and plain containers)."""
+
+
+class VerificationError(ConversionError):
+    """``--verify`` found that the written folder does not reproduce the converted model (the work failed, the
+    inputs were fine: `viclip convert` exits 1 for it, 2 for every other conversion error)."""

@@ -3,11 +3,11 @@ a configuration JSON for any other size."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 
 from ..modeling.configuration_viclip import PRESET_ALIASES, PRESETS, ViCLIPConfig
+from .config_file import load_config_file
 from .errors import ConversionError
 
 _PATCH_KEY = "vision_encoder.conv1.weight"  # (width, channels, 1, patch, patch)
@@ -63,28 +63,9 @@ def detect_preset(shapes: Mapping[str, tuple[int, ...]]) -> str:
         )
     raise ConversionError(
         f"cannot detect the model size: {detail}; released sizes are L/14 and B/16. "
-        "Pass --size l|b, or --config CONFIG.json (a ViCLIPConfig) for any other size"
+        "Pass --size l|b for a released size, or --config CONFIG.json (a ViCLIPConfig or the original code's "
+        "model arguments) for any other size"
     )
-
-
-def load_config_file(path: str | Path) -> ViCLIPConfig:
-    """A `ViCLIPConfig` from a JSON file (a saved ``config.json`` or the same fields written by hand)."""
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ConversionError(f"config file {path} does not exist") from None
-    except (OSError, ValueError) as error:
-        raise ConversionError(f"cannot read config file {path}: {error}") from None
-    if not isinstance(data, dict):
-        raise ConversionError(f"config file {path} must hold a JSON object, got {type(data).__name__}")
-    if data.get("model_type", "viclip") != "viclip":
-        raise ConversionError(f"config file {path} has model_type {data['model_type']!r}, expected 'viclip'")
-    data.pop("auto_map", None)
-    try:
-        return ViCLIPConfig.from_dict(data)
-    except (TypeError, ValueError) as error:
-        raise ConversionError(f"invalid ViCLIP config in {path}: {str(error).splitlines()[0]}") from None
 
 
 def resolve_config(
@@ -120,3 +101,24 @@ def _config_signature(config: ViCLIPConfig) -> tuple:
         text.hidden_size,
         config.projection_dim,
     )
+
+
+def tokenizer_mismatch(config: ViCLIPConfig) -> str | None:
+    """Why the packaged CLIP tokenizer (which every converted folder carries) cannot feed ``config``'s text tower,
+    or ``None`` when it fits: its ids must index the token table and its context fit the position table."""
+    from ..processing.processing_viclip import CONTEXT_LENGTH, load_default_tokenizer
+
+    text = config.text_config
+    tokenizer = load_default_tokenizer()
+    problems = []
+    if len(tokenizer) > text.vocab_size:
+        problems.append(
+            f"the packaged CLIP tokenizer gives token ids up to {len(tokenizer) - 1} (end of text "
+            f"{tokenizer.eos_token_id}), but the model's text vocabulary has {text.vocab_size} tokens"
+        )
+    if text.max_position_embeddings < CONTEXT_LENGTH:
+        problems.append(
+            f"the tokenizer gives {CONTEXT_LENGTH} tokens per text, the model has {text.max_position_embeddings} "
+            "positions"
+        )
+    return "; ".join(problems) or None

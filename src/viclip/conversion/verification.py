@@ -21,9 +21,15 @@ from safetensors.torch import load_file, save_file
 from ..hub.folder import HubFolderError, check_remote_code_imports
 from ..modeling.configuration_viclip import ViCLIPConfig
 from ..modeling.modeling_viclip import ViCLIPModel
-from .errors import ConversionError
+from .errors import VerificationError
 
 OUTPUT_KEYS = ("logits_per_video", "video_embeds", "text_embeds")
+# Real captions for the text check: the folder's own tokenizer must give ids that the model's token table holds.
+VERIFY_TEXTS = (
+    "a dog plays in the snow",
+    "a man is cooking pasta in a small kitchen",
+    "fireworks over a city",
+)
 
 
 @dataclass
@@ -33,12 +39,18 @@ class VerificationReport:
     local: dict[str, float] = field(default_factory=dict)
     remote_code: dict[str, float] = field(default_factory=dict)
     third_party_imports: list[str] = field(default_factory=list)
+    # the saved tokenizer on VERIFY_TEXTS through the text tower: max |diff| of the text embeddings, or why not run
+    real_text: float | str = "skipped"
 
     def summary(self) -> str:
         def fmt(diffs: dict[str, float]) -> str:
             return ", ".join(f"{k} {v:.1e}" for k, v in diffs.items()) or "skipped"
 
-        return f"max |diff| with viclip: {fmt(self.local)}; with trust_remote_code: {fmt(self.remote_code)}"
+        text = self.real_text if isinstance(self.real_text, str) else f"text_embeds {self.real_text:.1e}"
+        return (
+            f"max |diff| with viclip: {fmt(self.local)}; with trust_remote_code: {fmt(self.remote_code)}; "
+            f"real text through the saved tokenizer: {text}"
+        )
 
 
 @contextmanager
@@ -107,13 +119,13 @@ def _max_diffs(expected: dict[str, torch.Tensor], actual: dict[str, torch.Tensor
 def _check(diffs: dict[str, float], tolerance: float, logit_scale: float, where: str) -> None:
     not_finite = [key for key, diff in diffs.items() if not math.isfinite(diff)]
     if not_finite:
-        raise ConversionError(
+        raise VerificationError(
             f"verification failed ({where}): the outputs {', '.join(not_finite)} are not finite (NaN or infinity)"
         )
     for key, diff in diffs.items():
         limit = tolerance * (logit_scale if key == "logits_per_video" else 1.0)
         if not diff <= limit:  # also catches NaN
-            raise ConversionError(
+            raise VerificationError(
                 f"verification failed ({where}): {key} differs by {diff:.3g} (> {limit:.3g})"
             )
 
@@ -126,7 +138,7 @@ def _check_processor(processor, config: ViCLIPConfig, where: str) -> None:
     pixels = processor(videos=[frames.to(torch.uint8).numpy()], return_tensors="pt")["pixel_values_videos"]
     expected = (1, vision.num_frames, vision.num_channels, vision.image_size, vision.image_size)
     if tuple(pixels.shape) != expected:
-        raise ConversionError(
+        raise VerificationError(
             f"verification failed ({where}): the saved processor gives pixel values {tuple(pixels.shape)}, "
             f"the model needs {expected}"
         )
@@ -138,15 +150,18 @@ def verify_folder(
     config: ViCLIPConfig,
     dtype: torch.dtype = torch.float32,
     remote_code: bool = True,
+    real_text: bool = True,
 ) -> VerificationReport:
     """Reloads ``folder`` and checks it against the converted tensors ``state_dict``.
 
     Both paths must reproduce the in-memory model's outputs on `fixed_inputs` (1e-5 in float32, 1e-2 for 16-bit
     weights; logits scaled by the temperature), and `AutoProcessor` must load and give pixel values of the
-    model's size.
+    model's size. With ``real_text`` the saved processor also tokenizes `VERIFY_TEXTS`, whose ids must fit the
+    model's token table and whose text embeddings must match (``False``: a model whose vocabulary the tokenizer
+    does not fit, converted on purpose).
 
     Raises:
-        ConversionError: naming the path and the output that differs.
+        VerificationError: naming the path and the output that differs.
     """
     from transformers import AutoModel, AutoProcessor
 
@@ -154,29 +169,56 @@ def verify_folder(
     try:
         report = VerificationReport(third_party_imports=check_remote_code_imports(folder))
     except HubFolderError as error:
-        raise ConversionError(str(error)) from None
+        raise VerificationError(str(error)) from None
     tolerance = 1e-5 if dtype == torch.float32 else 1e-2
     inputs = fixed_inputs(config)
+    processor = AutoProcessor.from_pretrained(folder)
+    text_inputs = tokenized_texts(processor, config) if real_text else None
     reference_model = in_memory_model(state_dict, config, dtype)
     expected = model_outputs(reference_model, inputs)
+    expected_text = text_embeddings(reference_model, text_inputs) if real_text else None
     logit_scale = reference_model.logit_scale.exp().item()
     del reference_model
 
     with quiet_loading():
         loaded = AutoModel.from_pretrained(folder, dtype=dtype).eval()
     if not isinstance(loaded, ViCLIPModel):
-        raise ConversionError(
+        raise VerificationError(
             f"verification failed: AutoModel loaded {type(loaded).__name__}, not ViCLIPModel"
         )
     report.local = _max_diffs(expected, model_outputs(loaded, inputs))
+    if real_text:
+        report.real_text = (expected_text - text_embeddings(loaded, text_inputs)).abs().max().item()
     del loaded
     _check(report.local, tolerance, logit_scale, "AutoModel with viclip")
-    _check_processor(AutoProcessor.from_pretrained(folder), config, "AutoProcessor with viclip")
+    if real_text:
+        _check({"text_embeds": report.real_text}, tolerance, logit_scale, "real text, the saved tokenizer")
+    else:
+        report.real_text = "skipped (the tokenizer does not fit the model's vocabulary)"
+    _check_processor(processor, config, "AutoProcessor with viclip")
 
     if remote_code:
         report.remote_code = _max_diffs(expected, run_remote_code_check(folder, inputs, dtype, config))
         _check(report.remote_code, tolerance, logit_scale, "trust_remote_code without viclip")
     return report
+
+
+def tokenized_texts(processor, config: ViCLIPConfig) -> dict[str, torch.Tensor]:
+    """`VERIFY_TEXTS` through the saved processor's tokenizer; the ids must index the model's token table."""
+    text = config.text_config
+    encoded = processor(text=list(VERIFY_TEXTS), padding="max_length", truncation=True, return_tensors="pt")
+    highest = int(encoded["input_ids"].max())
+    if highest >= text.vocab_size:
+        raise VerificationError(
+            f"verification failed: the saved tokenizer gives token id {highest} for real text, but the model's "
+            f"text vocabulary has {text.vocab_size} tokens"
+        )
+    return {"input_ids": encoded["input_ids"], "attention_mask": encoded["attention_mask"]}
+
+
+def text_embeddings(model: torch.nn.Module, text_inputs: Mapping[str, torch.Tensor]) -> torch.Tensor:
+    with torch.no_grad():
+        return model.get_text_features(**text_inputs).pooler_output.float()
 
 
 _REMOTE_SCRIPT = r"""
@@ -235,7 +277,7 @@ def run_remote_code_check(
         result = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True)
         if result.returncode != 0:
             lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
-            raise ConversionError(
+            raise VerificationError(
                 "verification failed: the folder does not load with trust_remote_code without viclip: "
                 + (lines[-1] if lines else f"exit status {result.returncode}")
             )
