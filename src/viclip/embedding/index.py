@@ -159,10 +159,20 @@ class VectorIndex:
         return cls.build(embedding_matrix(table), table, kind, info=model_info, **kwargs)
 
     # --- persistence ----------------------------------------------------------------------------------------
-    def save(self, folder: str | os.PathLike) -> Path:
-        """Write the index folder atomically (built beside ``folder``, then renamed over it)."""
+    def save(self, folder: str | os.PathLike, overwrite: bool = False) -> Path:
+        """Write the index folder atomically (built beside ``folder``, then renamed over it).
+
+        Raises:
+            FileExistsError: ``folder`` exists and is not empty (an index or anything else), unless ``overwrite``:
+                replacing it deletes everything in it.
+        """
         faiss = _faiss()
         folder = Path(folder)
+        problem = existing_folder_problem(folder)
+        if problem and (not overwrite or not folder.is_dir()):
+            raise FileExistsError(
+                f"{folder} {problem}; pass overwrite=True (viclip index --force) to replace it"
+            )
         folder.parent.mkdir(parents=True, exist_ok=True)
         tmp = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}.tmp")
         tmp.mkdir()
@@ -183,6 +193,7 @@ class VectorIndex:
 
     @classmethod
     def load(cls, folder: str | os.PathLike) -> VectorIndex:
+        """The index saved in ``folder`` by :meth:`save`."""
         folder = Path(folder)
         for name in (INDEX_FILE, CLIPS_FILE, INFO_FILE):
             if not (folder / name).is_file():
@@ -231,3 +242,19 @@ class VectorIndex:
         from ..processing import VideoClip
 
         return self.search(embedder.encode_videos([VideoClip.coerce(v) for v in videos]), top_k)
+
+
+def existing_folder_problem(folder: str | os.PathLike) -> str | None:
+    """What writing an index to ``folder`` would replace, or ``None`` when there is nothing (absent or empty)."""
+    folder = Path(folder)
+    if not folder.exists():
+        return None
+    if not folder.is_dir():
+        return "is a file, not a folder"
+    names = sorted(path.name for path in folder.iterdir())
+    if not names:
+        return None
+    if (folder / INFO_FILE).is_file():
+        return "already holds a vector index"
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return f"already exists and is not a vector index (it holds {shown})"
