@@ -62,7 +62,7 @@ def write_shards(folder: Path, clips: int, smoke: bool) -> Path:
     annotations = folder / "rows.jsonl"
     annotations.write_text("".join(json.dumps(r) + "\n" for r in rows))
     report = prepare_internvid(
-        folder / "prepared", video_root=source.video_dir, data_files=annotations, num_frames=8,
+        folder / "prepared", video_root=source.video_dir, data_files=annotations,
         short_side=32 if smoke else 256, rows_per_shard=max(1, clips // 64), progress=False,
     )  # fmt: skip
     print(f"prepared: {report.summary()}")
@@ -108,7 +108,7 @@ def shards_rate(preset, smoke, device, shards: Path, batch: int, args, work: Pat
     """Clips/s of `viclip.training.train` reading ``shards``, as its log reports them after the warm-up."""
     model = make_model(preset, smoke, device, 0.9, checkpointing=False)
     config = TrainingConfig(
-        output_dir=str(work / f"run-{preset}"), train_shards=str(shards), num_frames=8,
+        output_dir=str(work / f"run-{preset}"), train_shards=str(shards),
         per_device_batch_size=batch, max_steps=args.warmup + args.steps, mask_ratio=0.9,
         freeze_text=True, gradient_checkpointing=False, attn_implementation="sdpa",
         mixed_precision="bf16" if device.type == "cuda" else "no", num_workers=args.workers,

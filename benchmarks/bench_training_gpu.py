@@ -34,9 +34,11 @@ TINY = {
 
 def make_model(preset: str, smoke: bool, device: torch.device, mask_ratio: float, checkpointing: bool):
     config = ViCLIPConfig(**TINY) if smoke else ViCLIPConfig.from_preset(preset)
-    config._attn_implementation = "sdpa"
+    # The run's regularisation is set when the model is built.
+    config.vision_config.update({"mask_ratio": mask_ratio, "drop_path_rate": 0.1})
     torch.manual_seed(0)
     model = ViCLIPModel(config)
+    model.set_attn_implementation("sdpa")
     settings = TrainingConfig(mask_ratio=mask_ratio, drop_path_rate=0.1, freeze_text=True,
                               gradient_checkpointing=checkpointing)  # fmt: skip
     return prepare_model_for_training(model, settings).to(device)

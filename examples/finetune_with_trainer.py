@@ -31,8 +31,9 @@ from pathlib import Path
 import torch
 from transformers import Trainer, TrainingArguments
 
-from viclip import ViCLIPModel, ViCLIPProcessor
+from viclip import ViCLIPModel
 from viclip.data import generate_synthetic_internvid, load_internvid
+from viclip.data.model_processor import default_processor, load_model_processor
 from viclip.evaluation import retrieval_metrics
 from viclip.hub import save_hub_folder
 from viclip.modeling.scratch_init import randomize_temporal_embedding
@@ -64,12 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def decoded(annotations: str, video_root: str, processor, vision) -> list[dict]:
+def decoded(annotations: str, video_root: str, processor) -> list[dict]:
     """Every clip decoded once (middle frames, no flip: a mirror would swap "left" and "right" in the captions);
     clips that fail to decode are dropped."""
     dataset = load_internvid(
-        data_files=annotations, video_root=video_root, processor=processor, num_frames=vision.num_frames,
-        image_size=vision.image_size, training=False, shuffle=False, streaming=False,
+        data_files=annotations, video_root=video_root, processor=processor, training=False, shuffle=False,
+        streaming=False,
     )  # fmt: skip
     return [example for example in dataset if example.get("pixel_values_videos") is not None]
 
@@ -147,7 +148,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     torch.manual_seed(args.seed)
     if args.model:
         model = ViCLIPModel.from_pretrained(args.model)
-        processor = ViCLIPProcessor.from_pretrained(args.model)
+        processor = load_model_processor(args.model, model.config)  # the folder's, checked against the model
         learning_rate = args.learning_rate or 1e-5
     else:
         # The size of the `synthetic_cpu` training config, with CLIP's from-scratch temperature (1/0.07).
@@ -158,7 +159,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         )
         model = ViCLIPModel(config)
         randomize_temporal_embedding(model)  # from scratch, a zero table cannot tell "left" from "right"
-        processor = ViCLIPProcessor.for_model(image_size=args.image_size, num_frames=8)
+        processor = default_processor(model.config)  # the model's frames and frame size
         learning_rate = args.learning_rate or 5e-4
     if args.annotations is None:
         synthetic = generate_synthetic_internvid(
@@ -168,10 +169,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         args.annotations, args.video_root = str(synthetic.annotations), str(synthetic.video_dir)
         if synthetic.held_out_annotations is not None and args.eval_annotations is None:
             args.eval_annotations = str(synthetic.held_out_annotations)
-    vision = model.config.vision_config
-    train_examples = decoded(args.annotations, args.video_root, processor, vision)
+    train_examples = decoded(args.annotations, args.video_root, processor)
     eval_examples = (
-        decoded(args.eval_annotations, args.video_root, processor, vision) if args.eval_annotations else []
+        decoded(args.eval_annotations, args.video_root, processor) if args.eval_annotations else []
     )
     metrics = train_and_evaluate(
         model, train_examples, eval_examples, pad_token_id=processor.tokenizer.pad_token_id,

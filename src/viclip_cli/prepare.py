@@ -38,7 +38,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     filters.add_argument("--max-duration", type=float, default=None, help="seconds")
     filters.add_argument("--min-caption-words", type=int, default=0)
     shards = parser.add_argument_group("shards")
-    shards.add_argument("--num-frames", type=positive_int, default=8, help="frames per clip of the model (8)")
+    shards.add_argument(
+        "--model",
+        metavar="MODEL_DIR",
+        default=None,
+        help="the model to train (folder or Hub id): its processor's frame count is kept (default: ViCLIP's 8)",
+    )
     shards.add_argument(
         "--train-choices", type=positive_int, default=3, help="frames kept per segment for training (3)"
     )
@@ -79,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         split=args.hub_split,
         token=True if args.hub_split else None,
         filters=filters,
-        num_frames=args.num_frames,
+        processor=args.model,
         train_choices=args.train_choices,
         short_side=args.short_side,
         jpeg_quality=args.jpeg_quality,

@@ -180,7 +180,17 @@ def _write_parquet(path: Path, rows: list[dict]) -> Path:
 
 
 # Prepared shards (tests/data/test_prepare*.py, test_prepared*.py): one local Ray instance for the session.
-PREPARE_OPTIONS = {"num_frames": 4, "rows_per_shard": 2, "short_side": 48, "progress": False}
+PREPARE_OPTIONS = {"rows_per_shard": 2, "short_side": 48, "progress": False}
+
+
+@pytest.fixture(scope="session")
+def four_frame_model_dir(tmp_path_factory) -> Path:
+    """A model folder (its config only) whose model takes 4 frames: its default processor gives 4."""
+    from viclip_testing import tiny_config
+
+    folder = tmp_path_factory.mktemp("four-frame-model")
+    tiny_config(num_frames=4).save_pretrained(folder)
+    return folder
 
 
 @dataclass
@@ -195,8 +205,8 @@ class PreparedSet:
 
 
 @pytest.fixture(scope="session")
-def prepared(tmp_path_factory, broken, ray_local) -> PreparedSet:
-    """The broken set plus a NaN score and a non-UTF-8 caption, prepared with PREPARE_OPTIONS."""
+def prepared(tmp_path_factory, broken, ray_local, four_frame_model_dir) -> PreparedSet:
+    """The broken set plus a NaN score and a non-UTF-8 caption, prepared for a 4-frame model with PREPARE_OPTIONS."""
     from viclip.data import AnnotationFilter, prepare_internvid
 
     root = tmp_path_factory.mktemp("prepared")
@@ -210,14 +220,18 @@ def prepared(tmp_path_factory, broken, ray_local) -> PreparedSet:
         + bad_caption.encode().replace(b"CAPTION", b"bad \xff\xfe bytes")
         + b"\n"
     )
+    options = {
+        **PREPARE_OPTIONS,
+        "processor": str(four_frame_model_dir),
+    }  # a folder: the child script gets it
     prepare_internvid(
         root / "out",
         video_root=broken.video_root,
         data_files=annotations,
         filters=AnnotationFilter(min_umt_score=0.1),
-        **PREPARE_OPTIONS,
+        **options,
     )
     reasons = dict(broken.reasons)
     for reason in ("low_umt_score", "unreadable_row"):  # a stray byte makes its JSON line unreadable
         reasons[reason] = reasons.get(reason, 0) + 1
-    return PreparedSet(root / "out", broken, annotations, reasons, PREPARE_OPTIONS)
+    return PreparedSet(root / "out", broken, annotations, reasons, options)

@@ -241,6 +241,22 @@ def test_custom_transform_is_plugged_in(broken):
     assert len(examples) == len(broken.good_rows) + 3
 
 
+def test_settings_of_the_default_transform_next_to_a_transform_are_refused(broken, processor):
+    """They were silently ignored: a transform does all the per-example work."""
+    with pytest.raises(ValueError, match=r"either transform or processor, clean_captions \(settings"):
+        load_internvid(data_files=broken.annotations, video_root=broken.video_root, transform=dict,
+                       processor=processor, clean_captions=True)  # fmt: skip
+
+
+def test_a_model_folder_gives_its_processor(synthetic, tmp_path):
+    from viclip_testing import tiny_config
+
+    tiny_config(num_frames=4).save_pretrained(tmp_path / "model")  # 4 frames of 32x32, no processor saved
+    example = next(iter(load_internvid(data_files=synthetic.annotations, video_root=synthetic.video_dir,
+                                       processor=tmp_path / "model", training=False)))  # fmt: skip
+    assert example["pixel_values_videos"].shape == (4, 3, 32, 32)
+
+
 def test_processing_errors_are_counted_not_raised(broken):
     def transform(row):
         raise RuntimeError("boom")

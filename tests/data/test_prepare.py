@@ -15,7 +15,7 @@ import pytest
 
 from viclip.data import AnnotationFilter, prepare_internvid
 from viclip.data.prepared_format import decode_jpeg_frame, encode_jpeg_frame, frame_layout, stored_frames
-from viclip.processing import sample_frame_indices
+from viclip.processing import ViCLIPProcessor, sample_frame_indices
 
 
 def _folder_bytes(folder: Path) -> dict[str, bytes]:
@@ -106,7 +106,7 @@ def test_rerun_with_other_settings_is_refused(prepared, ray_local):
             video_root=prepared.source.video_root,
             data_files=prepared.annotations,
             filters=AnnotationFilter(min_umt_score=0.1),
-            **{**prepared.options, "num_frames": 8},
+            **{**prepared.options, "processor": ViCLIPProcessor()},  # 8 frames, the folder has 4
         )
 
 
@@ -151,12 +151,14 @@ def test_job_killed_midway_then_rerun_gives_the_same_shards(tmp_path, prepared, 
     assert _folder_bytes(out) == _folder_bytes(prepared.folder)
 
 
-def test_prepare_command_writes_the_same_shards_as_the_function(tmp_path, prepared, ray_local, capsys):
+def test_prepare_command_writes_the_same_shards_as_the_function(
+    tmp_path, prepared, ray_local, four_frame_model_dir, capsys
+):
     from viclip_cli import main
 
     out = tmp_path / "cmd"
     argv = ["prepare", "--annotations", str(prepared.annotations), "--video-root", str(prepared.source.video_root),
-            "--output-dir", str(out), "--min-umt-score", "0.1", "--num-frames", "4", "--short-side", "48",
+            "--output-dir", str(out), "--min-umt-score", "0.1", "--model", str(four_frame_model_dir), "--short-side", "48",
             "--rows-per-shard", "2", "--max-rows", "6", "--quiet"]  # fmt: skip
     assert main(argv) == 0
     assert "clips written from 6 rows" in capsys.readouterr().out

@@ -11,7 +11,7 @@ from viclip.data import prepared as prepared_module
 
 
 def _load(prepared, processor, **kwargs):
-    return load_prepared(prepared.folder, processor=processor, num_frames=4, **kwargs)
+    return load_prepared(prepared.folder, processor=processor, **kwargs)
 
 
 def test_examples_carry_the_fields_of_load_internvid(prepared, processor):
@@ -127,16 +127,18 @@ def test_hub_repo_goes_through_load_dataset_like_a_folder(prepared, processor, m
         "list_repo_files",
         lambda self, repo, **kw: ["README.md", "manifest.json", *files],
     )
+    monkeypatch.setattr(
+        huggingface_hub,
+        "hf_hub_download",
+        lambda repo, filename, **kw: str(prepared.folder / filename) if repo == "user/prepared" else None,
+    )
 
     def fake_load_dataset(path, **kwargs):
         calls.append((path, kwargs["data_files"]))
         return real(str(prepared.folder), **kwargs)
 
     monkeypatch.setattr(prepared_module, "load_dataset", fake_load_dataset)
-    rows = [
-        e["row_index"]
-        for e in load_prepared("user/prepared", processor=processor, num_frames=4, shuffle=False)
-    ]
+    rows = [e["row_index"] for e in load_prepared("user/prepared", processor=processor, shuffle=False)]
     assert calls == [("user/prepared", files)]
     assert sorted(rows) == prepared.source.good_rows
 
@@ -193,3 +195,21 @@ def test_reader_pixels_equal_the_video_processor_on_the_same_frames(prepared, pr
         return_tensors="pt",
     )["pixel_values_videos"][0]
     assert torch.equal(transform.pixel_values(channels_last, seed), expected)
+
+
+def test_the_frame_count_comes_from_the_manifest_that_prepare_wrote(prepared):
+    """No num_frames to give again: the shards were prepared for a 4-frame model, so examples have 4 frames."""
+    example = next(iter(load_prepared(prepared.folder, training=False)))
+    assert example["pixel_values_videos"].shape[:2] == (4, 3)
+
+
+def test_a_processor_of_another_frame_count_than_the_shards_is_refused(prepared):
+    from viclip.processing import ViCLIPProcessor
+
+    with pytest.raises(ValueError, match=r"prepared for 4 frames per clip but the processor gives 8"):
+        load_prepared(prepared.folder, processor=ViCLIPProcessor())
+
+
+def test_a_model_folder_gives_its_processor(prepared, four_frame_model_dir):
+    example = next(iter(load_prepared(prepared.folder, processor=four_frame_model_dir, training=False)))
+    assert example["pixel_values_videos"].shape == (4, 3, 32, 32)  # the tiny model's 32x32 frames

@@ -59,3 +59,19 @@ def test_a_different_frame_size_resizes_the_position_table(tiny_clip):
 def test_a_text_context_longer_than_clip_is_rejected(tiny_clip):
     with pytest.raises(ValueError, match="exceeds CLIP's text context"):
         viclip_from_clip_model(tiny_clip, max_position_embeddings=100)
+
+
+def test_the_processor_gives_the_new_models_frames_and_size(tiny_clip):
+    from viclip.processing import ViCLIPProcessor
+
+    model = viclip_from_clip_model(tiny_clip, ViCLIPProcessor.for_model(image_size=48, num_frames=4))
+    vision = model.config.vision_config
+    assert (vision.num_frames, vision.image_size) == (4, 48)
+    assert model.vision_model.embeddings.temporal_embedding.shape == (1, 4, 48)
+
+
+def test_a_processor_and_a_frame_count_together_are_refused(tiny_clip):
+    from viclip.processing import ViCLIPProcessor
+
+    with pytest.raises(ValueError, match="either processor or num_frames"):
+        viclip_from_clip_model(tiny_clip, ViCLIPProcessor(), num_frames=4)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 from accelerate.state import AcceleratorState
-from tiny_data import tiny_model, tiny_train_config
+from tiny_data import REGULARISATION, tiny_model, tiny_train_config
 
-from viclip_cli import main
-from viclip.data.prepare_shard import PrepareSettings, prepare_shard
+from viclip.data.prepare_shard import PrepareSettings, prepare_shard, write_json_atomic
+from viclip.data.prepared_format import CONFIG_FILE
 from viclip.data.synthetic import generate_synthetic_internvid
 from viclip.training.config import ConfigError, TrainingConfig
 from viclip.training.train import train
+from viclip_cli import main
 
 
 @pytest.fixture(autouse=True)
@@ -31,6 +32,8 @@ def shards(tmp_path_factory):
     for shard in range(2):
         rows = [(i, {"text": lines[i]}) for i in range(4 * shard, 4 * shard + 4)]
         assert prepare_shard(shard, rows, settings, root / "prepared")["rows_written"] == 4
+    # What prepare_internvid records before its first shard: load_prepared reads the frame count back from it.
+    write_json_atomic(root / "prepared" / CONFIG_FILE, {"settings": settings.to_dict()})
     return root / "prepared"
 
 
@@ -39,7 +42,7 @@ def test_training_from_prepared_shards_lowers_the_loss(tmp_path, shards):
         tmp_path, train_shards=str(shards), per_device_batch_size=8, max_steps=10, learning_rate=2e-3,
         shuffle_buffer=4,
     )  # fmt: skip
-    result = train(config, model=tiny_model())
+    result = train(config, model=tiny_model(**REGULARISATION))
     losses = [row["loss"] for row in result.history if "loss" in row]
     assert len(losses) == 10
     assert sum(losses[-3:]) / 3 < 0.75 * sum(losses[:3]) / 3, losses
@@ -53,3 +56,13 @@ def test_train_shards_and_train_annotations_are_exclusive(tmp_path):
 def test_command_line_takes_train_shards(capsys):
     assert main(["train", "--config", "synthetic_cpu", "--train_shards", "prepared/", "--print-config"]) == 0
     assert '"train_shards": "prepared/"' in capsys.readouterr().out
+
+
+def test_shards_prepared_for_another_frame_count_than_the_model_are_refused(tmp_path, shards):
+    from viclip import ViCLIPModel
+    from viclip_testing import tiny_config
+
+    model = ViCLIPModel(tiny_config(num_frames=8, **REGULARISATION))
+    config = tiny_train_config(tmp_path, train_shards=str(shards), max_steps=1)
+    with pytest.raises(ValueError, match="prepared for 4 frames per clip but the processor gives 8"):
+        train(config, model=model)

@@ -12,6 +12,8 @@ from viclip_testing import tiny_config
 
 NUM_FRAMES = 4
 BOS, EOS = 49406, 49407
+REGULARISATION = {"mask_ratio": 0.5, "drop_path_rate": 0.1}
+"""What `tiny_train_config` trains with: a model passed to `train` is built with it (`tiny_model(**REGULARISATION)`)."""
 
 
 def tiny_model(seed: int = 0, **vision_overrides) -> ViCLIPModel:
@@ -48,9 +50,7 @@ def tiny_stream(num: int, num_shards: int = 1, seed: int = 0):
 def tiny_train_config(tmp_path, **overrides) -> TrainingConfig:
     values = dict(
         output_dir=str(tmp_path / "run"),
-        num_frames=NUM_FRAMES,
-        mask_ratio=0.5,
-        drop_path_rate=0.1,
+        **REGULARISATION,
         freeze_text=False,
         gradient_checkpointing=False,
         attn_implementation="eager",

@@ -41,6 +41,7 @@ from .annotations import (
     parse_json_line,
     parse_row,
 )
+from .model_processor import ProcessorSource
 from .stats import SkipStats
 from .transform import ExampleTransform, ViCLIPExampleTransform
 from .video_locator import VideoLocator
@@ -355,11 +356,9 @@ def load_internvid(
     streaming: bool = True,
     training: bool = True,
     transform: ExampleTransform | None = None,
-    processor: Any = None,
-    num_frames: int = 8,
-    image_size: int = 224,
-    clean_captions: bool = False,
-    decode_threads: int = 1,
+    processor: ProcessorSource | None = None,
+    clean_captions: bool | None = None,
+    decode_threads: int | None = None,
     filters: AnnotationFilter | None = None,
     shuffle: bool | None = None,
     shuffle_buffer_size: int = 1000,
@@ -388,11 +387,12 @@ def load_internvid(
             ``None`` model inputs, which :func:`internvid_collate` drops.
         training: random frame sampling + RandomResizedCrop(0.5, 1) + flip; ``False``: the evaluation
             transform (middle frames, plain resize).
-        transform: replaces the default per-example transform (:class:`ViCLIPExampleTransform`).
-        processor: the ``ViCLIPProcessor`` of the default transform (default: ``for_model(image_size,
-            num_frames)``).
-        clean_captions: apply the original ``pre_text`` caption cleaning before tokenizing.
-        decode_threads: FFmpeg threads per clip (1 suits DataLoader workers).
+        transform: replaces the default per-example transform (:class:`ViCLIPExampleTransform`); it then does
+            all the per-example work, so ``processor``, ``clean_captions`` and ``decode_threads`` are errors.
+        processor: the ``ViCLIPProcessor`` of the default transform, or a model folder whose processor to use:
+            it decides the frames, their size and normalisation (default: ``ViCLIPProcessor()``, 8 x 224x224).
+        clean_captions: apply the original ``pre_text`` caption cleaning before tokenizing (default: no).
+        decode_threads: FFmpeg threads per clip (default 1, which suits DataLoader workers).
         filters: the quality filters on rows (:class:`AnnotationFilter`; default: none).
         shuffle: shuffle rows (default: ``training``). Streaming shuffles blocks of
             ``shuffle_buffer_size`` consecutive rows with ``seed`` (resumable exactly); ``set_epoch``
@@ -413,15 +413,7 @@ def load_internvid(
         annotation_builder(data_files)
     source = AnnotationSource(path=path, name=name, split=split, data_files=data_files, token=token)
     row_filter = filters if filters is not None else AnnotationFilter()
-    if transform is None:
-        transform = ViCLIPExampleTransform(
-            processor,
-            training=training,
-            num_frames=num_frames,
-            image_size=image_size,
-            clean_captions=clean_captions,
-            decode_threads=decode_threads,
-        )
+    transform = _example_transform(transform, processor, training, clean_captions, decode_threads)
     stats = stats if stats is not None else SkipStats()
     shuffle = training if shuffle is None else shuffle
 
@@ -446,6 +438,30 @@ def load_internvid(
     builder = ExampleBuilder(transform, stats, num_shards=num_shards)
     examples = rows.map(builder, remove_columns=_INTERNAL_COLUMNS, features=None)
     return examples.filter(_has_video)
+
+
+def _example_transform(
+    transform: ExampleTransform | None,
+    processor: ProcessorSource | None,
+    training: bool,
+    clean_captions: bool | None,
+    decode_threads: int | None,
+) -> ExampleTransform:
+    """The transform given, or the default one; the default's settings next to a transform are an error."""
+    if transform is None:
+        return ViCLIPExampleTransform(
+            processor,
+            training=training,
+            clean_captions=bool(clean_captions),
+            decode_threads=1 if decode_threads is None else decode_threads,
+        )
+    given = {"processor": processor, "clean_captions": clean_captions, "decode_threads": decode_threads}
+    clashing = [name for name, value in given.items() if value is not None]
+    if clashing:
+        raise ValueError(
+            f"give either transform or {', '.join(clashing)} (settings of the default transform), not both"
+        )
+    return transform
 
 
 def _load_map_style(

@@ -29,6 +29,7 @@ from typing import Any
 
 from .annotations import AnnotationFilter
 from .internvid import HUB_CONFIG, HUB_REPO, AnnotationSource, annotation_builder, iter_source_rows
+from .model_processor import ProcessorSource, processor_frames, resolve_processor
 from .prepare_shard import PrepareSettings, atomic_write, prepare_shard, write_json_atomic
 from .prepared_format import (
     CARD_FILE,
@@ -192,7 +193,7 @@ def prepare_internvid(
     split: str | None = None,
     token: str | bool | None = None,
     filters: AnnotationFilter | None = None,
-    num_frames: int = 8,
+    processor: ProcessorSource | None = None,
     train_choices: int = 3,
     short_side: int = 320,
     jpeg_quality: int = 90,
@@ -209,7 +210,9 @@ def prepare_internvid(
         video_root: folder of whole videos ``{YoutubeID}.mp4`` and/or pre-cut clips (as ``load_internvid``).
         data_files, path, name, split, token: the annotation rows, exactly as ``load_internvid`` takes them.
         filters: ``load_internvid``'s row filters (:class:`AnnotationFilter`); skipped rows keep their reason.
-        num_frames, train_choices, short_side, jpeg_quality, rows_per_shard: see :class:`PrepareSettings`.
+        processor: the processor of the model to train (or its folder): its frame count decides the frames kept
+            per clip, and is recorded for ``load_prepared`` (default: ``ViCLIPProcessor()``'s 8).
+        train_choices, short_side, jpeg_quality, rows_per_shard: see :class:`PrepareSettings`.
         max_rows: only the first ``max_rows`` rows of the source (a trial run).
         ray_address: a Ray cluster to run on (every node must see ``video_root`` and ``output_dir`` at the same
             paths); ``None`` starts a local instance with ``num_cpus`` cores (default: all).
@@ -228,7 +231,7 @@ def prepare_internvid(
     settings = PrepareSettings(
         video_root=os.path.abspath(video_root),
         filters=filters or AnnotationFilter(),
-        num_frames=num_frames,
+        num_frames=processor_frames(resolve_processor(processor)),
         train_choices=train_choices,
         short_side=short_side,
         jpeg_quality=jpeg_quality,

@@ -43,8 +43,9 @@ class PrepareSettings:
 
     Args:
         video_root: folder of whole videos and/or pre-cut clips (see :class:`VideoLocator`).
+        num_frames: frames per clip of the model's processor (the segments of the frame sampling;
+            ``prepare_internvid`` takes it from the processor, ``load_prepared`` reads it back from the manifest).
         filters: the row filters of ``load_internvid``.
-        num_frames: frames per clip the model takes (the segments of the frame sampling).
         train_choices: frames kept per segment for training's random sampling (>= 1; 1 = the middle frame only).
         short_side: frames are resized (antialiased) so that their shorter side is this many pixels; never up.
         jpeg_quality: JPEG quality of the stored frames.
@@ -53,8 +54,8 @@ class PrepareSettings:
     """
 
     video_root: str
+    num_frames: int
     filters: AnnotationFilter = field(default_factory=AnnotationFilter)
-    num_frames: int = 8
     train_choices: int = 3
     short_side: int = 320
     jpeg_quality: int = 90

@@ -26,9 +26,17 @@ import numpy as np
 import torch
 from datasets import Dataset, IterableDataset, load_dataset
 
-from ..processing import ViCLIPProcessor, clean_caption, sample_frame_indices
+from ..processing import ViCLIPProcessor, ViCLIPVideoProcessor, sample_frame_indices
 from .internvid import ExampleBuilder
-from .prepared_format import FRAME_COLUMNS, MANIFEST_FILE, SHARDS_DIR, decode_jpeg_frame, list_shard_files
+from .model_processor import ProcessorSource, processor_frames, resolve_processor
+from .prepared_format import (
+    CONFIG_FILE,
+    FRAME_COLUMNS,
+    MANIFEST_FILE,
+    SHARDS_DIR,
+    decode_jpeg_frame,
+    list_shard_files,
+)
 from .stats import SkipStats
 from .transform import ViCLIPExampleTransform
 
@@ -79,14 +87,7 @@ class PreparedExampleTransform(ViCLIPExampleTransform):
         decoded = {i: decode_jpeg_frame(row["frames"][i]) for i in {order[s] for s in slots}}
         # (T, H, W, C) stacked, viewed as (T, C, H, W): channels-last, no copy into planes
         frames = torch.stack([decoded[order[s]].permute(1, 2, 0) for s in slots]).permute(0, 3, 1, 2)
-        caption = clean_caption(row["caption"]) if self.clean_captions else row["caption"]
-        text = self.processor(text=caption, return_tensors="pt")
-        return {
-            "pixel_values_videos": self.pixel_values(frames, seed),
-            "input_ids": text["input_ids"][0],
-            "attention_mask": text["attention_mask"][0],
-            "caption": caption,
-        }
+        return {"pixel_values_videos": self.pixel_values(frames, seed), **self.text_fields(row["caption"])}
 
 
 def _permute_block(batch: dict[str, list], seed: int) -> dict[str, list]:
@@ -149,9 +150,7 @@ def load_prepared(
     training: bool = True,
     streaming: bool = True,
     *,
-    processor: ViCLIPProcessor | None = None,
-    num_frames: int = 8,
-    image_size: int = 224,
+    processor: ProcessorSource | None = None,
     clean_captions: bool = False,
     shuffle: bool | None = None,
     shuffle_buffer_size: int = 256,
@@ -175,8 +174,9 @@ def load_prepared(
         training: random frame per segment + RandomResizedCrop(0.5, 1) + flip; ``False``: middle frames, resize.
         streaming: an ``IterableDataset`` (default) or a map-style ``Dataset`` (``load_dataset`` then copies the
             shards into its cache; unreadable clips give ``None`` inputs that ``internvid_collate`` drops).
-        processor: the ``ViCLIPProcessor`` (default ``for_model(image_size, num_frames)``); use the ``num_frames``
-            the shards were prepared with for the exact evaluation frames.
+        processor: the ``ViCLIPProcessor``, or a model folder whose processor to use; it must give the frame count
+            the shards were prepared with (their manifest's, else a ValueError naming both). Default: the
+            default processor (224x224) at the manifest's frame count.
         clean_captions: apply the original ``pre_text`` caption cleaning before tokenizing.
         shuffle: shuffle (default: ``training``): a seeded shard order and seeded blocks of
             ``shuffle_buffer_size`` rows, resumable exactly; use ``seed + epoch`` for a new order each epoch.
@@ -193,6 +193,7 @@ def load_prepared(
     if not 0 <= rank < world_size:
         raise ValueError(f"rank must be in [0, world_size={world_size}), got {rank}")
     files = prepared_shard_files(path_or_repo, token=token, revision=revision)
+    processor = _processor_for_shards(path_or_repo, processor, token=token, revision=revision)
     if len(files) < world_size:
         raise ValueError(
             f"{os.fspath(path_or_repo)!r} has {len(files)} shard files for {world_size} ranks: every rank needs "
@@ -213,8 +214,6 @@ def load_prepared(
     transform = PreparedExampleTransform(
         processor,
         training=training,
-        num_frames=num_frames,
-        image_size=image_size,
         clean_captions=clean_captions,
         seed=augmentation_seed,
     )
@@ -230,16 +229,62 @@ def load_prepared(
     return examples.filter(_has_video)
 
 
-def read_manifest(path: str | os.PathLike) -> dict[str, Any]:
-    """The ``manifest.json`` of a local prepared folder: rows written, rows skipped by reason, settings."""
+def read_manifest(
+    path_or_repo: str | os.PathLike, *, token: str | bool | None = None, revision: str | None = None
+) -> dict[str, Any]:
+    """The ``manifest.json`` of a prepared folder (or of the Hub dataset repo it was pushed to): rows written,
+    rows skipped by reason, and the settings it was prepared with."""
     import json
 
-    file = Path(path, MANIFEST_FILE)
+    file = Path(path_or_repo, MANIFEST_FILE)
+    if not Path(path_or_repo).is_dir():
+        from huggingface_hub import hf_hub_download
+
+        file = Path(
+            hf_hub_download(
+                str(path_or_repo), MANIFEST_FILE, repo_type="dataset", revision=revision, token=token
+            )
+        )
     if not file.is_file():
         raise FileNotFoundError(
-            f"{os.fspath(path)!r} has no {MANIFEST_FILE}: not a prepared folder, or unfinished"
+            f"{os.fspath(path_or_repo)!r} has no {MANIFEST_FILE}: not a prepared folder, or unfinished"
         )
     return json.loads(file.read_text())
+
+
+def prepared_settings(
+    path_or_repo: str | os.PathLike, *, token: str | bool | None = None, revision: str | None = None
+) -> dict[str, Any]:
+    """The `PrepareSettings` (as a dict) that the shards were prepared with: the manifest's, or for a local
+    folder whose run has not finished, those its first run wrote in ``prepare_config.json``."""
+    import json
+
+    config = Path(path_or_repo, CONFIG_FILE)
+    if Path(path_or_repo).is_dir() and not Path(path_or_repo, MANIFEST_FILE).is_file() and config.is_file():
+        return json.loads(config.read_text())["settings"]
+    return read_manifest(path_or_repo, token=token, revision=revision)["settings"]
+
+
+def _processor_for_shards(
+    path_or_repo: str | os.PathLike,
+    processor: ProcessorSource | None,
+    *,
+    token: str | bool | None,
+    revision: str | None,
+) -> ViCLIPProcessor:
+    """``processor`` (resolved), checked against the frame count the shards were prepared with; by default the
+    default processor at that count."""
+    frames = int(prepared_settings(path_or_repo, token=token, revision=revision)["num_frames"])
+    if processor is None:
+        return ViCLIPProcessor(video_processor=ViCLIPVideoProcessor(num_frames=frames))
+    processor = resolve_processor(processor)
+    if processor_frames(processor) != frames:
+        raise ValueError(
+            f"{os.fspath(path_or_repo)!r} was prepared for {frames} frames per clip but the processor gives "
+            f"{processor_frames(processor)}: prepare the shards with the model's processor "
+            "(viclip prepare --model MODEL_DIR)"
+        )
+    return processor
 
 
 def push_prepared(

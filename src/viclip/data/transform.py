@@ -13,7 +13,8 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
-from ..processing import ViCLIPProcessor, clean_caption
+from ..processing import clean_caption
+from .model_processor import ProcessorSource, resolve_processor
 
 
 class ExampleTransform(Protocol):
@@ -28,9 +29,11 @@ class ViCLIPExampleTransform:
     """Decode + preprocess the clip and tokenize the caption with a ``ViCLIPProcessor``.
 
     Args:
-        processor: defaults to ``ViCLIPProcessor.for_model(image_size, num_frames)`` (its text
-            cleaning, ``clean_text``, applies as configured there).
-        training: random frame sampling + RandomResizedCrop/flip; else middle sampling + plain resize.
+        processor: the processor, or a model folder whose processor to use (default: ``ViCLIPProcessor()``, the
+            released models' 8 frames of 224x224); it decides the frames, their size and normalisation, and its
+            text cleaning (``clean_text``) applies as configured there.
+        training: random frame sampling (+ RandomResizedCrop/flip, see ``train_augmentation``); else middle
+            sampling + plain resize.
         clean_captions: apply the original ``pre_text`` caption cleaning before tokenizing (the
             example's ``caption`` is then the cleaned text).
         decode_threads: FFmpeg threads per clip (1 suits DataLoader workers; 0 lets FFmpeg choose).
@@ -38,20 +41,19 @@ class ViCLIPExampleTransform:
             DataLoader sets per worker and epoch). Each example's seed mixes in its ``row_index``.
     """
 
+    train_augmentation = True
+    """RandomResizedCrop(0.5, 1) + flip of training clips (subclasses without it: see RandomFramesTransform)."""
+
     def __init__(
         self,
-        processor: ViCLIPProcessor | None = None,
+        processor: ProcessorSource | None = None,
         *,
         training: bool = True,
-        num_frames: int = 8,
-        image_size: int = 224,
         clean_captions: bool = False,
         decode_threads: int = 1,
         seed: int | None = None,
     ):
-        self.processor = (
-            processor if processor is not None else ViCLIPProcessor.for_model(image_size, num_frames)
-        )
+        self.processor = resolve_processor(processor)
         self.training = training
         self.clean_captions = clean_captions
         self.decode_threads = decode_threads
@@ -61,21 +63,24 @@ class ViCLIPExampleTransform:
         base = self.seed if self.seed is not None else torch.initial_seed()
         return int(np.random.SeedSequence([base % (1 << 63), int(row_index)]).generate_state(1)[0])
 
+    def text_fields(self, caption: str) -> dict[str, Any]:
+        """``input_ids``, ``attention_mask`` and the ``caption`` (cleaned with ``clean_captions``)."""
+        caption = clean_caption(caption) if self.clean_captions else caption
+        text = self.processor(text=caption, return_tensors="pt")
+        return {
+            "input_ids": text["input_ids"][0],
+            "attention_mask": text["attention_mask"][0],
+            "caption": caption,
+        }
+
     def __call__(self, row: dict[str, Any]) -> dict[str, Any]:
         clip = {"path": row["video_path"], "start_sec": row["clip_start_sec"], "end_sec": row["clip_end_sec"]}
         pixel_values = self.processor.video_processor(
             clip,
             sampling="random" if self.training else "middle",
-            do_train_augmentation=self.training,
+            do_train_augmentation=self.training and self.train_augmentation,
             seed=self._example_seed(row["row_index"]) if self.training else None,
             num_threads=self.decode_threads,
             return_tensors="pt",
         )["pixel_values_videos"][0]
-        caption = clean_caption(row["caption"]) if self.clean_captions else row["caption"]
-        text = self.processor(text=caption, return_tensors="pt")
-        return {
-            "pixel_values_videos": pixel_values,
-            "input_ids": text["input_ids"][0],
-            "attention_mask": text["attention_mask"][0],
-            "caption": caption,
-        }
+        return {"pixel_values_videos": pixel_values, **self.text_fields(row["caption"])}

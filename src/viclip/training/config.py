@@ -41,13 +41,18 @@ class TrainingConfig:
     """Size when training from scratch: "viclip-b16", "viclip-l14", or a small size ("tiny", "small"; see
     `viclip.training.model_sizes`)."""
     model_config: dict | str | None = None
-    """Overrides of the preset: top-level fields and ``vision_config`` / ``text_config`` dicts."""
+    """The new model's config: overrides of the preset (top-level fields and ``vision_config`` / ``text_config``
+    dicts), or with `init_from_clip_model` of ``vision_config`` only. Its ``vision_config.num_frames`` and
+    ``image_size`` are the frames the run trains on (the processor is built from them). Not with `init_from`
+    (the folder's config decides)."""
     init_from: str | None = None
-    """A converted ViCLIP folder (or Hub id) to fine-tune."""
+    """A converted ViCLIP folder (or Hub id) to fine-tune; the run trains on its processor's frames."""
     init_from_clip_model: str | None = None
     """A transformers `CLIPModel` folder (or Hub id) to initialise from, as ViCLIP was made."""
     mask_ratio: float = 0.9
+    """Share of patch tokens dropped in training; set in the model's config when it is built."""
     drop_path_rate: float = 0.1
+    """Stochastic depth at the last video block; set in the model's config when it is built."""
     freeze_text: bool = True
     """Freeze the text tower and its projection (ViCLIP pretraining keeps CLIP's text tower)."""
     gradient_checkpointing: bool = True
@@ -66,9 +71,6 @@ class TrainingConfig:
     """Held-out split for periodic retrieval evaluation."""
     eval_video_root: str | None = None
     """Defaults to `video_root`."""
-    num_frames: int = 8
-    image_size: int | None = None
-    """Frame size; defaults to the model's."""
     num_workers: int = 0
     """DataLoader workers. With 0, resuming reproduces the uninterrupted run exactly."""
     clean_captions: bool = False
@@ -146,6 +148,7 @@ class TrainingConfig:
             (0.0 <= self.min_lr_ratio <= 1.0, f"min_lr_ratio must be in [0, 1], got {self.min_lr_ratio}"),
             (self.mixed_precision in MIXED_PRECISION_MODES, f"mixed_precision must be auto, bf16, fp16 or no, got {self.mixed_precision!r}"),
             (not (self.init_from and self.init_from_clip_model), "set at most one of init_from and init_from_clip_model"),
+            (not (self.init_from and self.model_config), "set at most one of init_from and model_config (the folder's config decides the model)"),
             (self.num_workers >= 0, "num_workers must be >= 0"),
             (not (self.train_shards and self.train_annotations), "set at most one of train_shards and train_annotations"),
         ]  # fmt: skip

@@ -23,22 +23,17 @@ _RENAMES = {"vision_model.pre_layrnorm.": "vision_model.pre_layernorm."}
 
 
 def viclip_config_from_clip_model(
-    clip_config: Any,
-    num_frames: int = 8,
-    max_position_embeddings: int = 32,
-    image_size: int | None = None,
-    **vision_overrides: Any,
+    clip_config: Any, max_position_embeddings: int = 32, **vision_overrides: Any
 ) -> ViCLIPConfig:
-    """The `ViCLIPConfig` with the sizes of a transformers `CLIPConfig` (text context cut to 32)."""
+    """The `ViCLIPConfig` with the sizes of a transformers `CLIPConfig` (text context cut to 32); `vision_overrides`
+    set other vision fields (``num_frames``: `ViCLIPVisionConfig`'s default; ``image_size``: CLIP's)."""
     vision, text = clip_config.vision_config, clip_config.text_config
     vision_config = {
         name: getattr(vision, name)
         for name in ("hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
                      "image_size", "patch_size", "num_channels", "hidden_act", "layer_norm_eps")
     }  # fmt: skip
-    vision_config.update(num_frames=num_frames, **vision_overrides)
-    if image_size is not None:
-        vision_config["image_size"] = image_size
+    vision_config.update(vision_overrides)
     text_config = {
         name: getattr(text, name)
         for name in ("vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers",
@@ -100,22 +95,30 @@ def clip_model_state_dict_to_viclip(
 
 def viclip_from_clip_model(
     clip_model: Any,
-    num_frames: int = 8,
+    processor: Any = None,
+    *,
     max_position_embeddings: int = 32,
-    image_size: int | None = None,
     **vision_overrides: Any,
 ) -> ViCLIPModel:
     """A `ViCLIPModel` initialised from a transformers `CLIPModel` (an instance, a folder or a Hub id).
 
+    Args:
+        clip_model: the CLIP model.
+        processor: the processor the new model will be fed by: its frame count and frame size become the model's.
+            Without it, ``num_frames`` / ``image_size`` in `vision_overrides` (or `ViCLIPVisionConfig`'s frame
+            count and CLIP's frame size); giving both is an error.
+        max_position_embeddings: text positions kept (ViCLIP's 32).
+        vision_overrides: other fields of the vision config (``mask_ratio``, ``drop_path_rate``, ...).
+
     Raises a ValueError listing the parameters that did not map (missing or unexpected).
     """
+    if processor is not None:
+        vision_overrides = {**vision_overrides, **_frames_of(processor, vision_overrides)}
     if isinstance(clip_model, str):
         from transformers import CLIPModel
 
         clip_model = CLIPModel.from_pretrained(clip_model)
-    config = viclip_config_from_clip_model(
-        clip_model.config, num_frames, max_position_embeddings, image_size, **vision_overrides
-    )
+    config = viclip_config_from_clip_model(clip_model.config, max_position_embeddings, **vision_overrides)
     state_dict = clip_model_state_dict_to_viclip(clip_model.state_dict(), config)
     model = ViCLIPModel(config)
     expected = model.state_dict()
@@ -129,3 +132,21 @@ def viclip_from_clip_model(
         )
     model.load_state_dict(state_dict, strict=True)
     return model
+
+
+def _frames_of(processor: Any, vision_overrides: dict[str, Any]) -> dict[str, int]:
+    """``num_frames`` and ``image_size`` of the frames `processor` gives; refused next to the same overrides."""
+    from ..data.model_processor import processor_frames, processor_size
+
+    clashing = sorted({"num_frames", "image_size"} & set(vision_overrides))
+    if clashing:
+        raise ValueError(
+            f"give either processor or {' and '.join(clashing)} (the processor carries them), not both"
+        )
+    frames = {"num_frames": processor_frames(processor)}
+    size = processor_size(processor)
+    if size is not None:
+        if size[0] != size[1]:
+            raise ValueError(f"the processor gives {size[0]}x{size[1]} frames; ViCLIP takes square frames")
+        frames["image_size"] = size[0]
+    return frames

@@ -25,7 +25,7 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from ..modeling import ViCLIPModel
+from ..modeling import ViCLIPConfig, ViCLIPModel
 from .checkpointing import CheckpointManager
 from .collator import ViCLIPDataCollator
 from .config import ConfigError, TrainingConfig
@@ -53,49 +53,54 @@ class TrainResult:
 
 
 def build_model(config: TrainingConfig) -> ViCLIPModel:
-    """The model to train: a ViCLIP folder (fine-tuning), a CLIP model (as ViCLIP was made), or a fresh preset."""
-    vision_overrides = {"num_frames": config.num_frames}
-    if config.image_size is not None:
-        vision_overrides["image_size"] = config.image_size
-    kwargs = {"attn_implementation": config.attn_implementation}
+    """The model to train: a ViCLIP folder (fine-tuning), a CLIP model (as ViCLIP was made), or a fresh model of
+    `model_preset` with `model_config`. The run's regularisation (`mask_ratio`, `drop_path_rate`) is set in the
+    config the model is built with; the attention implementation is set once, the same way for all three."""
+    regularisation = {"mask_ratio": config.mask_ratio, "drop_path_rate": config.drop_path_rate}
     if config.init_from:
-        return ViCLIPModel.from_pretrained(config.init_from, **kwargs)
-    if config.init_from_clip_model:
+        model_config = ViCLIPConfig.from_pretrained(config.init_from)
+        model_config.vision_config.update(regularisation)
+        model = ViCLIPModel.from_pretrained(config.init_from, config=model_config)
+    elif config.init_from_clip_model:
         from .init_from_clip_model import viclip_from_clip_model
 
-        model = viclip_from_clip_model(
-            config.init_from_clip_model, num_frames=config.num_frames, image_size=config.image_size
+        overrides = dict(config.model_config)
+        vision = overrides.pop("vision_config", {})
+        if overrides:
+            raise ConfigError(
+                f"model_config: with init_from_clip_model only vision_config applies (the sizes are CLIP's), "
+                f"got {sorted(overrides)}"
+            )
+        model = viclip_from_clip_model(config.init_from_clip_model, **{**vision, **regularisation})
+    else:
+        overrides = dict(config.model_config)
+        vision = {**overrides.pop("vision_config", {}), **regularisation}
+        try:
+            model_config = config_for_size(config.model_preset, vision_config=vision, **overrides)
+        except ValueError as error:
+            raise ConfigError(f"model_preset: {error}") from None
+        model = ViCLIPModel(model_config)
+    model.set_attn_implementation(config.attn_implementation)
+    return model
+
+
+def check_regularisation(model: ViCLIPModel, config: TrainingConfig) -> None:
+    """A model built elsewhere trains with its own config's regularisation: refuse one that differs from the
+    run's (it would be silently ignored)."""
+    vision = model.config.vision_config
+    built, wanted = (vision.mask_ratio, vision.drop_path_rate), (config.mask_ratio, config.drop_path_rate)
+    if built != wanted:
+        raise ConfigError(
+            f"the model was built with mask_ratio {built[0]} and drop_path_rate {built[1]} but the config sets "
+            f"{wanted[0]} and {wanted[1]}: build it with viclip.training.build_model(config), or set the "
+            "config's values to the model's"
         )
-        model.set_attn_implementation(config.attn_implementation)
-        return model
-    overrides = dict(config.model_config)
-    vision = {**vision_overrides, **overrides.pop("vision_config", {})}
-    try:
-        model_config = config_for_size(config.model_preset, vision_config=vision, **overrides)
-    except ValueError as error:
-        raise ConfigError(f"model_preset: {error}") from None
-    model_config._attn_implementation = config.attn_implementation
-    return ViCLIPModel(model_config)
-
-
-def set_training_regularisation(model: ViCLIPModel, mask_ratio: float, drop_path_rate: float) -> None:
-    """Set the token-masking ratio and the stochastic-depth rates (0 at the first block, `drop_path_rate`
-    at the last) of the video tower, also on a model that was built with other values."""
-    from ..modeling.modeling_viclip import ViCLIPDropPath
-
-    for vision_config in {id(c): c for c in (model.config.vision_config, model.vision_model.config)}.values():
-        vision_config.mask_ratio = mask_ratio
-        vision_config.drop_path_rate = drop_path_rate
-    layers = model.vision_model.encoder.layers
-    for i, layer in enumerate(layers):
-        for module in layer.modules():
-            if isinstance(module, ViCLIPDropPath):
-                module.drop_prob = drop_path_rate * i / max(len(layers) - 1, 1)
 
 
 def prepare_model_for_training(model: ViCLIPModel, config: TrainingConfig) -> ViCLIPModel:
-    """Apply the recipe switches: masking, drop-path, frozen text tower, gradient checkpointing."""
-    set_training_regularisation(model, config.mask_ratio, config.drop_path_rate)
+    """Apply the recipe switches: frozen text tower, gradient checkpointing, training mode (masking and
+    drop-path were set when the model was built: `check_regularisation`)."""
+    check_regularisation(model, config)
     if config.freeze_text:
         for param in [*model.text_model.parameters(), *model.text_projection.parameters()]:
             param.requires_grad_(False)
@@ -114,19 +119,14 @@ def save_final_model(
     model_card: str | None = None,
 ) -> None:
     """A complete Hub folder (weights, processor, remote code, model card; `viclip.hub.save_hub_folder`) that
-    `AutoModel.from_pretrained` loads and `viclip push` accepts. Training-only settings (masking, drop-path)
-    are not saved: the folder describes the model, not the run. Call it on the main process only."""
+    `AutoModel.from_pretrained` loads and `viclip push` accepts. Its config keeps the run's masking and drop-path
+    (as transformers models keep their dropout settings): they act in training mode only, and every ViCLIP
+    trainer sets its own when it builds a model. Call it on the main process only."""
     from ..hub import save_hub_folder
 
-    vision = model.config.vision_config
-    saved = (vision.mask_ratio, vision.drop_path_rate)
-    vision.mask_ratio, vision.drop_path_rate = 0.0, 0.0
-    try:
-        if state_dict is not None:  # the gathered weights of a sharded run (FSDP, DeepSpeed ZeRO-3)
-            model = _with_state_dict(model, state_dict)
-        save_hub_folder(model, processor, out_dir, model_card=model_card, force=True)
-    finally:
-        vision.mask_ratio, vision.drop_path_rate = saved
+    if state_dict is not None:  # the gathered weights of a sharded run (FSDP, DeepSpeed ZeRO-3)
+        model = _with_state_dict(model, state_dict)
+    save_hub_folder(model, processor, out_dir, model_card=model_card, force=True)
 
 
 def _with_state_dict(model: ViCLIPModel, state_dict: dict[str, torch.Tensor]) -> ViCLIPModel:
@@ -161,16 +161,16 @@ def _maybe_generate_synthetic(config: TrainingConfig, accelerator: Any) -> Train
     return config
 
 
-def build_train_dataset(config: TrainingConfig, image_size: int, accelerator: Any):
-    """`load_internvid` over the training annotations (or `load_prepared` over `train_shards`), split across
-    processes; returns (dataset, stats)."""
+def build_train_dataset(config: TrainingConfig, processor: Any, accelerator: Any):
+    """`load_internvid` over the training annotations (or `load_prepared` over `train_shards`) with the model's
+    `processor`, split across processes; returns (dataset, stats)."""
     from datasets.distributed import split_dataset_by_node
 
     from ..data import SkipStats, ViCLIPExampleTransform, load_internvid
     from .transforms import RandomFramesTransform
 
     if config.train_shards:
-        return _prepared_train_dataset(config, image_size, accelerator)
+        return _prepared_train_dataset(config, processor, accelerator)
     if not config.train_annotations or not config.video_root:
         raise ConfigError("train_annotations and video_root are required (or a `synthetic` section)")
     world, workers = accelerator.num_processes, max(config.num_workers, 1)
@@ -178,9 +178,8 @@ def build_train_dataset(config: TrainingConfig, image_size: int, accelerator: An
     stats = SkipStats()
     transform_cls = ViCLIPExampleTransform if config.augment else RandomFramesTransform
     transform = transform_cls(
+        processor,
         training=True,
-        num_frames=config.num_frames,
-        image_size=image_size,
         clean_captions=config.clean_captions,
         seed=config.seed,  # per-example augmentation seeds come from (seed, row index): resumable
     )
@@ -203,7 +202,7 @@ def build_train_dataset(config: TrainingConfig, image_size: int, accelerator: An
     return dataset, stats
 
 
-def _prepared_train_dataset(config: TrainingConfig, image_size: int, accelerator: Any):
+def _prepared_train_dataset(config: TrainingConfig, processor: Any, accelerator: Any):
     from ..data import SkipStats, load_prepared
 
     if not config.augment:
@@ -214,8 +213,7 @@ def _prepared_train_dataset(config: TrainingConfig, image_size: int, accelerator
     dataset = load_prepared(
         config.train_shards,
         training=True,
-        num_frames=config.num_frames,
-        image_size=image_size,
+        processor=processor,
         clean_captions=config.clean_captions,
         shuffle=config.shuffle_buffer > 0,
         shuffle_buffer_size=max(config.shuffle_buffer, 1),
@@ -232,7 +230,7 @@ def _prepared_train_dataset(config: TrainingConfig, image_size: int, accelerator
     return dataset, stats
 
 
-def build_eval_examples(config: TrainingConfig, image_size: int) -> list[dict[str, Any]]:
+def build_eval_examples(config: TrainingConfig, processor: Any) -> list[dict[str, Any]]:
     """The held-out split as a list (every process holds all of it; it is meant to be small)."""
     from ..data import load_internvid
 
@@ -241,8 +239,7 @@ def build_eval_examples(config: TrainingConfig, image_size: int) -> list[dict[st
         video_root=config.eval_video_root or config.video_root,
         training=False,
         shuffle=False,
-        num_frames=config.num_frames,
-        image_size=image_size,
+        processor=processor,
         clean_captions=config.clean_captions,
         num_shards=1,
     )
@@ -254,16 +251,21 @@ def build_eval_examples(config: TrainingConfig, image_size: int) -> list[dict[st
     return examples
 
 
-def _processor_for(config: TrainingConfig, model: ViCLIPModel) -> Any:
-    from ..processing import ViCLIPProcessor
+def processor_for_run(config: TrainingConfig, model: ViCLIPModel, processor: Any = None) -> Any:
+    """The one processor of a run (its frames, size and normalisation feed training, evaluation and the saved
+    folder): `processor` if given, else the `init_from` folder's, else the default one of the model's config;
+    refused when it does not fit the model."""
+    from ..data.model_processor import check_processor_fits, default_processor, load_model_processor
 
-    if config.init_from:
-        try:
-            return ViCLIPProcessor.from_pretrained(config.init_from)
-        except (OSError, ValueError):
-            logger.info("no processor in %s; saving the default one", config.init_from)
-    vision = model.config.vision_config
-    return ViCLIPProcessor.for_model(vision.image_size, vision.num_frames)
+    if processor is None:
+        if config.init_from:
+            return load_model_processor(config.init_from, model.config)
+        return default_processor(model.config)
+    try:
+        check_processor_fits(processor, model.config, "the processor passed to train", "the model")
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    return processor
 
 
 # ------------------------------------------------------------------------------------------------ loop
@@ -497,9 +499,8 @@ class TrainingRun:
             model = accelerator.unwrap_model(self.module).model
             if state_dict is not None:
                 state_dict = {k.removeprefix("model."): v for k, v in state_dict.items()}
-            processor = self.processor or _processor_for(self.config, model)
             save_final_model(
-                model, final_dir, processor, state_dict=state_dict, model_card=self._model_card(model)
+                model, final_dir, self.processor, state_dict=state_dict, model_card=self._model_card(model)
             )
             logger.info("saved the final model and processor to %s", final_dir)
         accelerator.wait_for_everyone()
@@ -546,18 +547,22 @@ def setup(
     resume_path = checkpoints.resolve(config.resume_from) if config.resume_from else None
 
     set_seed(config.seed)  # identical initial weights on every process
+    if model is not None and (config.init_from or config.init_from_clip_model or config.model_config):
+        raise ConfigError(
+            "give either a model or the config's init_from / init_from_clip_model / model_config, not both"
+        )
     model = model if model is not None else build_model(config)
     model = prepare_model_for_training(model, config)
-    image_size = model.config.vision_config.image_size
+    processor = processor_for_run(config, model, processor)
     pad_token_id = model.config.text_config.pad_token_id
     collate_fn = collate_fn or ViCLIPDataCollator(
         pad_token_id=49407 if pad_token_id is None else pad_token_id, return_loss=False
     )
     skip_stats = None
     if train_dataset is None:
-        train_dataset, skip_stats = build_train_dataset(config, image_size, accelerator)
+        train_dataset, skip_stats = build_train_dataset(config, processor, accelerator)
     if eval_examples is None and config.eval_annotations:
-        eval_examples = build_eval_examples(config, image_size)
+        eval_examples = build_eval_examples(config, processor)
 
     module = ContrastiveTrainingModule(model)
     optimizer = build_optimizer(
@@ -614,7 +619,8 @@ def train(
             With ``state_dict()``/``load_state_dict()`` it resumes in O(1); otherwise by skipping.
         eval_examples: held-out examples for retrieval evaluation (instead of `config.eval_annotations`).
         collate_fn: batches examples (default: `ViCLIPDataCollator` without ``return_loss``).
-        processor: saved with the final model (default: the model's `ViCLIPProcessor`).
+        processor: the run's processor (default: the `init_from` folder's, else the default one of the model's
+            config): the training and evaluation examples are made with it, and it is saved with the final model.
         accelerator: an `Accelerator` to use (default: one built from `config`).
     """
     run = setup(

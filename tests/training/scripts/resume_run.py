@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 
 sys.path[:0] = [str(Path(__file__).parents[1]), str(Path(__file__).parents[2])]
-from tiny_data import tiny_model, tiny_stream, tiny_train_config  # noqa: E402
+from tiny_data import REGULARISATION, tiny_model, tiny_stream, tiny_train_config  # noqa: E402
 
 from viclip.training import (  # noqa: E402
     ViCLIPDataCollator,
@@ -45,7 +45,7 @@ def run_config(out_dir: Path, resume: bool):
 def run(out_dir: Path, record: Path, resume: bool = False) -> None:
     train(
         run_config(out_dir, resume),
-        model=tiny_model(seed=1),
+        model=tiny_model(seed=1, **REGULARISATION),
         train_dataset=tiny_stream(14, num_shards=2),
         collate_fn=RecordingCollator(record),
     )
