@@ -129,7 +129,12 @@ def main() -> None:
         ray.init(
             num_cpus=args.num_cpus, include_dashboard=False, log_to_driver=False, logging_level="WARNING"
         )
-        common = {"video_root": video_root, "data_files": annotations, "progress": False}
+        common = {
+            "video_root": video_root,
+            "data_files": annotations,
+            "processor": processor,
+            "progress": False,
+        }
         common["rows_per_shard"] = max(1, -(-args.clips // (2 * args.num_cpus)))  # two shards per core
         warm_up = {**common, "rows_per_shard": 1, "max_rows": args.num_cpus}
         prepare_internvid(work / "warm-up", **warm_up)  # start every worker and import viclip there
@@ -140,7 +145,7 @@ def main() -> None:
 
         lines = annotations.read_text().splitlines()
         rows = [(i, {"text": line}) for i, line in enumerate(lines[: max(4, args.clips // 4)])]
-        settings = PrepareSettings(video_root=str(Path(video_root).resolve()))
+        settings = PrepareSettings(video_root=str(Path(video_root).resolve()), num_frames=8)
         start = time.perf_counter()
         written = prepare_shard(0, rows, settings, work / "in-process")["rows_written"]
         timings["prepare_one_core"] = written / (time.perf_counter() - start)
