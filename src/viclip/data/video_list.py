@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import os
+import stat
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,18 +33,41 @@ class CaptionedVideos:
 def list_videos(
     folder: str | os.PathLike, extensions: Sequence[str] = VIDEO_EXTENSIONS, recursive: bool = True
 ) -> list[VideoClip]:
-    """Every video file under ``folder`` (sorted), as whole-video items."""
+    """Every video file under ``folder`` (sorted), as whole-video items.
+
+    Regular files only (a link to one counts): FIFOs, sockets, devices and broken or looping links with a video
+    extension are left out with a warning; linked folders are not entered (no symlink loop is ever followed).
+    """
     folder = Path(folder)
     if not folder.exists():
         raise FileNotFoundError(f"video folder {str(folder)!r} does not exist")
     if folder.is_file():
         return [VideoClip(str(folder))]
-    pattern = "**/*" if recursive else "*"
     exts = {e.lower() for e in extensions}
-    paths = sorted(p for p in folder.glob(pattern) if p.is_file() and p.suffix.lower() in exts)
+    paths, irregular = [], []
+    for root, folders, names in os.walk(folder, followlinks=False):
+        if not recursive:
+            folders.clear()
+        for name in names:
+            if os.path.splitext(name)[1].lower() in exts:
+                path = Path(root, name)
+                (paths if _is_regular_file(path) else irregular).append(path)
+    paths.sort()
+    if irregular:
+        shown = ", ".join(str(p) for p in sorted(irregular)[:5]) + (", ..." if len(irregular) > 5 else "")
+        warnings.warn(
+            f"{len(irregular)} entries of {folder} that are not regular files left out: {shown}", stacklevel=2
+        )
     if not paths:
         raise FileNotFoundError(f"no video files ({', '.join(sorted(exts))}) found in {str(folder)!r}")
     return [VideoClip(str(p)) for p in paths]
+
+
+def _is_regular_file(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)  # follows links; a loop raises ELOOP
+    except OSError:
+        return False
 
 
 def _seconds(row: dict, key: str) -> float | None:

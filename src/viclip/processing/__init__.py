@@ -19,6 +19,7 @@ _EXPORTS: dict[str, str] = {
     "ClipRangeError": "video_reading",
     "ClipRangeWarning": "video_reading",
     "VideoDecodeError": "video_reading",
+    "VideoDecodeTimeout": "video_reading",
     "read_video_clip": "video_reading",
     "sample_frame_indices": "video_reading",
     "clean_caption": "text_cleaning",
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
         ClipRangeError,
         ClipRangeWarning,
         VideoDecodeError,
+        VideoDecodeTimeout,
         read_video_clip,
         sample_frame_indices,
     )

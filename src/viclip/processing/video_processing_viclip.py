@@ -4,6 +4,7 @@ Copied into Hub model folders as remote code: imports only the standard library,
 torchvision, PIL, transformers and sibling modules of this folder.
 """
 
+import math
 import warnings
 from typing import Any
 
@@ -45,6 +46,8 @@ class ViCLIPVideoProcessorKwargs(VideosKwargs, total=False):
     seed: seed for frame sampling and augmentation (``None``: fresh randomness).
     start_sec / end_sec: time range for videos given as paths (a number, or one value per video).
     num_threads: FFmpeg decoding threads (0: FFmpeg chooses).
+    decode_timeout / max_pixels: ``read_video_clip``'s deadline per video (seconds) and frame budget (pixels)
+        for videos given as paths; not given: its defaults (120 s, 8192x8192); ``math.inf``: none.
     """
 
     sampling: str | None
@@ -55,6 +58,8 @@ class ViCLIPVideoProcessorKwargs(VideosKwargs, total=False):
     start_sec: int | float | list | tuple | None
     end_sec: int | float | list | tuple | None
     num_threads: int | None
+    decode_timeout: float | None
+    max_pixels: int | float | None
 
 
 class ViCLIPVideoProcessor(BaseVideoProcessor):
@@ -171,6 +176,7 @@ class ViCLIPVideoProcessor(BaseVideoProcessor):
                 sampling=kwargs["sampling"],
                 seed=rng,
                 num_threads=kwargs["num_threads"],
+                **_decode_limits(kwargs),
             )
             return torch.from_numpy(frames).permute(0, 3, 1, 2), info
         if start is not None or end is not None:
@@ -219,6 +225,12 @@ class ViCLIPVideoProcessor(BaseVideoProcessor):
         if torch.rand(1, generator=generator).item() < 0.5:
             video = tvF.horizontal_flip(video)
         return video
+
+
+def _decode_limits(kwargs) -> dict[str, Any]:
+    """The ``read_video_clip`` limits given (``math.inf``: none); those not given keep its defaults."""
+    given = {"timeout": kwargs.get("decode_timeout"), "max_pixels": kwargs.get("max_pixels")}
+    return {name: None if value == math.inf else value for name, value in given.items() if value is not None}
 
 
 def _is_scaled(video: torch.Tensor) -> bool:

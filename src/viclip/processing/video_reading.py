@@ -5,6 +5,14 @@ the keyframe before the range, demuxes (without decoding) up to the end of the r
 exact timestamps of its frames, samples the frames it wants, then decodes from the keyframe before
 the first sampled frame to the last sampled frame, never the whole file.
 
+Hostile files cost at most their deadline. Only regular files are opened (a FIFO named ``.mp4`` would block
+``open`` forever); frames above a pixel budget are refused from the stream header, before any decoding; and the
+whole read runs in a worker thread that the caller waits for at most ``timeout`` seconds. FFmpeg calls cannot be
+interrupted from Python (PyAV's ``av.open(timeout=)`` covers network I/O only), so on the deadline the caller
+raises ``VideoDecodeTimeout`` and goes on, and the abandoned thread stops itself at its next packet (a call
+blocked inside FFmpeg, such as a read from a dead network mount, ends when the OS returns it; it waits without
+using a core).
+
 This module is copied next to the processor as Hub remote code: it imports only the standard
 library and numpy at module level; ``av`` is imported when a video is read.
 """
@@ -13,6 +21,8 @@ import bisect
 import itertools
 import math
 import os
+import stat
+import threading
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,6 +31,10 @@ from fractions import Fraction
 import numpy as np
 
 SAMPLING_STRATEGIES = ("middle", "random", "demo")
+DEFAULT_DECODE_TIMEOUT = 120.0
+"""Seconds one ``read_video_clip`` may take before the clip is given up (a generous bound for a 4K seek)."""
+DEFAULT_MAX_PIXELS = 8192 * 8192
+"""Largest frame (width x height) decoded; a 16k x 16k frame is 768 MB as RGB."""
 
 # How far before the requested start the first extra seek goes when the demuxer lands past it.
 _SEEK_BACKOFF_SEC = 1.0
@@ -35,6 +49,10 @@ class VideoDecodeError(Exception):
         self.path = os.fspath(path)
         self.cause = cause
         super().__init__(f"cannot read video '{self.path}': {cause}")
+
+
+class VideoDecodeTimeout(VideoDecodeError):
+    """Reading the clip took longer than its deadline (the file is given up, the job goes on)."""
 
 
 class ClipRangeError(VideoDecodeError, ValueError):
@@ -132,16 +150,70 @@ def _open_container(path: str):
     except ImportError as error:  # pragma: no cover - av is a dependency of the viclip package
         raise ImportError("reading video files needs PyAV: pip install av") from error
 
-    if not os.path.exists(path):
-        raise VideoDecodeError(path, "file not found")
-    if os.path.isdir(path):
+    try:
+        mode = os.stat(path)  # follows a symlink; a symlink loop raises ELOOP
+    except FileNotFoundError:
+        raise VideoDecodeError(path, "file not found") from None
+    except OSError as error:
+        raise VideoDecodeError(path, f"cannot be opened ({error.strerror or error})") from None
+    if stat.S_ISDIR(mode.st_mode):
         raise VideoDecodeError(path, "is a directory, not a video file")
-    if os.path.getsize(path) == 0:
+    if not stat.S_ISREG(mode.st_mode):
+        raise VideoDecodeError(path, f"is not a regular file (a {_file_kind(mode.st_mode)})")
+    if mode.st_size == 0:
         raise VideoDecodeError(path, "file is empty")
     try:
         return av.open(path, metadata_errors="ignore")
     except (av.FFmpegError, OSError, UnicodeDecodeError) as error:
         raise VideoDecodeError(path, f"not a readable media file ({error})") from error
+
+
+def _file_kind(mode: int) -> str:
+    kinds = {stat.S_ISFIFO: "FIFO", stat.S_ISSOCK: "socket", stat.S_ISCHR: "character device"}
+    return next((name for test, name in kinds.items() if test(mode)), "block device")
+
+
+class _Abandoned(Exception):
+    """Raised inside a read whose caller stopped waiting for it (its deadline passed)."""
+
+
+_reader = threading.local()  # .abandoned: the Event of the read running in this thread, if it has a deadline
+
+
+def _stop_if_abandoned() -> None:
+    """Called between packets: a read whose deadline passed stops here, closing its file."""
+    abandoned = getattr(_reader, "abandoned", None)
+    if abandoned is not None and abandoned.is_set():
+        raise _Abandoned
+
+
+def _with_deadline(path: str, timeout: float | None, read: Callable[[], tuple]) -> tuple:
+    """``read()`` in a worker thread, waited for at most ``timeout`` seconds (``None`` or inf: in this thread)."""
+    if timeout is None or timeout == math.inf:
+        return read()
+    result: dict[str, object] = {}
+    abandoned = threading.Event()
+
+    def run() -> None:
+        _reader.abandoned = abandoned
+        try:
+            result["value"] = read()
+        except _Abandoned:
+            pass
+        except BaseException as error:  # handed to the caller
+            result["error"] = error
+
+    worker = threading.Thread(target=run, name=f"read_video_clip {os.path.basename(path)}", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        abandoned.set()
+        raise VideoDecodeTimeout(
+            path, f"no frames after the {timeout:g} s deadline (decode_timeout); given up"
+        )
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
 
 
 def _stream_duration_sec(container, stream) -> float:
@@ -176,6 +248,8 @@ def read_video_clip(
     *,
     seed: "int | np.random.Generator | None" = None,
     num_threads: int = 0,
+    timeout: float | None = DEFAULT_DECODE_TIMEOUT,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
 ) -> tuple[np.ndarray, ClipInfo]:
     """Read ``num_frames`` RGB frames of the range ``[start_sec, end_sec)`` of a video file.
 
@@ -189,13 +263,18 @@ def read_video_clip(
             from the number of frames in the range to the indices to return (``num_frames`` is then unused).
         seed: seed or ``numpy.random.Generator`` for ``"random"`` sampling.
         num_threads: FFmpeg decoding threads, 0 lets FFmpeg choose (use 1 in data-loader workers).
+        timeout: seconds the whole read may take (``None``: no deadline); past it ``VideoDecodeTimeout`` is
+            raised and the read, left in its worker thread, stops at its next packet.
+        max_pixels: frames of more pixels (width x height, from the stream header) are refused before decoding
+            (``None``: no budget).
 
     Returns:
         ``(frames, info)``: ``frames`` a uint8 array ``(num_frames, H, W, 3)`` at full resolution,
         upright, converted to RGB the way FFmpeg does by default; ``info`` a ``ClipInfo``.
 
     Raises:
-        VideoDecodeError: missing, empty, truncated or non-video file, or undecodable frames.
+        VideoDecodeError: missing, empty, not regular (a FIFO), truncated or non-video file, frames above
+            ``max_pixels``, or undecodable frames; ``VideoDecodeTimeout`` past the deadline.
         ClipRangeError: (a ``VideoDecodeError`` and ``ValueError``) negative times, ``start >= end``,
             or a range wholly outside the video.
     """
@@ -208,23 +287,57 @@ def read_video_clip(
         raise ValueError(f"num_frames must be a positive integer, got {num_frames!r}")
     if not isinstance(num_threads, int) or num_threads < 0:
         raise ValueError(f"num_threads must be a non-negative integer, got {num_threads!r}")
+    if timeout is not None and not (isinstance(timeout, (int, float)) and timeout > 0):
+        raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
+    if max_pixels is not None and not (isinstance(max_pixels, (int, np.integer)) and max_pixels > 0):
+        raise ValueError(f"max_pixels must be a positive integer or None, got {max_pixels!r}")
     _validate_range(path, start_sec, end_sec)
 
-    container = _open_container(path)
-    try:
-        return _read_clip(container, path, start_sec, end_sec, int(num_frames), sampling, seed, num_threads)
-    except av.FFmpegError as error:
-        raise VideoDecodeError(path, f"decoding failed ({error})") from error
-    finally:
-        container.close()
+    def read() -> tuple:
+        container = _open_container(path)
+        try:
+            return _read_clip(
+                container, path, start_sec, end_sec, int(num_frames), sampling, seed, num_threads, max_pixels
+            )
+        except av.FFmpegError as error:
+            raise VideoDecodeError(path, f"decoding failed ({error})") from error
+        finally:
+            container.close()
+
+    frames, info, clamped_from = _with_deadline(path, timeout, read)
+    if clamped_from is not None:  # warned here, in the caller's thread, pointing at the caller
+        warnings.warn(
+            f"{path}: range [{info.start_sec:.3f}, {clamped_from:.3f}) s ends after the video "
+            f"({info.duration:.3f} s); clamped to [{info.start_sec:.3f}, {info.end_sec:.3f}) s",
+            ClipRangeWarning,
+            stacklevel=2,
+        )
+    return frames, info
 
 
-def _read_clip(container, path, start_sec, end_sec, num_frames, sampling, seed, num_threads):
+def _check_pixels(path: str, stream, max_pixels: int | None) -> None:
+    width, height = stream.codec_context.width, stream.codec_context.height
+    if max_pixels is not None and width * height > max_pixels:
+        raise VideoDecodeError(
+            path,
+            f"its frames are {width}x{height} pixels, above the budget of {max_pixels} pixels "
+            f"({_square(max_pixels)}; max_pixels); not decoded",
+        )
+
+
+def _square(pixels: int) -> str:
+    side = math.isqrt(pixels)
+    return f"{side}x{side}" if side * side == pixels else f"{pixels / 1e6:g} megapixels"
+
+
+def _read_clip(container, path, start_sec, end_sec, num_frames, sampling, seed, num_threads, max_pixels):
+    """``(frames, info, clamped_from)``: ``clamped_from`` is the requested end when the range was clamped."""
     if not container.streams.video:
         raise VideoDecodeError(path, "no video stream in the file")
     stream = container.streams.video[0]
     if stream.time_base is None:
         raise VideoDecodeError(path, "the video stream has no time base")
+    _check_pixels(path, stream, max_pixels)
     stream.thread_type = "AUTO" if num_threads != 1 else "SLICE"
     stream.codec_context.thread_count = num_threads
 
@@ -236,7 +349,7 @@ def _read_clip(container, path, start_sec, end_sec, num_frames, sampling, seed, 
     # Resolve the range against the video's duration.
     start = float(start_sec or 0.0)
     end = float(end_sec) if end_sec is not None else (duration if math.isfinite(duration) else math.inf)
-    clamped = False
+    clamped, clamped_from = False, None
     if math.isfinite(duration):
         if start >= duration:
             raise ClipRangeError(
@@ -245,13 +358,7 @@ def _read_clip(container, path, start_sec, end_sec, num_frames, sampling, seed, 
                 f"{_length(duration, fps)}",
             )
         if end > duration:
-            warnings.warn(
-                f"{path}: range [{start:.3f}, {end:.3f}) s ends after the video ({duration:.3f} s); "
-                f"clamped to [{start:.3f}, {duration:.3f}) s",
-                ClipRangeWarning,
-                stacklevel=3,
-            )
-            end, clamped = duration, True
+            end, clamped, clamped_from = duration, True, end
 
     def to_pts(seconds: float) -> Fraction | float:
         # Fraction(str(x)) takes 5.2 as 26/5, not as the binary float just above it.
@@ -292,7 +399,7 @@ def _read_clip(container, path, start_sec, end_sec, num_frames, sampling, seed, 
     else:
         local = sample_frame_indices(len(range_pts), num_frames, sampling, seed)
     wanted_pts = sorted({range_pts[i] for i in local})
-    decoded = _decode_wanted(stream, packets, wanted_pts)
+    decoded = _decode_wanted(stream, packets, wanted_pts, path, max_pixels)
     missing = [to_sec(p) for p in wanted_pts if p not in decoded]
     if missing:
         raise VideoDecodeError(
@@ -321,7 +428,7 @@ def _read_clip(container, path, start_sec, end_sec, num_frames, sampling, seed, 
         duration=duration,
         rotation=(round(max(decoded.rotations, default=0) / 90) % 4) * 90,
     )
-    return frames, info
+    return frames, info, clamped_from
 
 
 def _frames_before(stream, packet) -> int | None:
@@ -365,6 +472,7 @@ def _demux_range(container, stream, start_pts, end_pts, time_base):
         packets, reached_eof, error = [], True, None
         try:
             for packet in container.demux(stream):
+                _stop_if_abandoned()
                 if packet.size == 0 or (packet.pts is None and packet.dts is None):
                     continue  # the demuxer's final flush packet, or a packet without timestamps
                 decode_ts = packet.dts if packet.dts is not None else packet.pts
@@ -391,7 +499,7 @@ class _DecodedFrames(dict):
         self.rotations: set[int] = set()
 
 
-def _decode_wanted(stream, packets, wanted_pts) -> _DecodedFrames:
+def _decode_wanted(stream, packets, wanted_pts, path, max_pixels) -> _DecodedFrames:
     """Decode from the keyframe before the first wanted frame until every wanted frame is out."""
     first = wanted_pts[0]
     begin = 0
@@ -405,6 +513,11 @@ def _decode_wanted(stream, packets, wanted_pts) -> _DecodedFrames:
 
     def take(frames) -> bool:
         for frame in frames:
+            if max_pixels is not None and frame.width * frame.height > max_pixels:  # a size change mid-stream
+                raise VideoDecodeError(
+                    path,
+                    f"a frame of {frame.width}x{frame.height} pixels is above the budget of {max_pixels}",
+                )
             pts = frame.pts if frame.pts is not None else frame.dts
             if pts in wanted and pts not in decoded:
                 decoded[pts] = _to_rgb(frame)
@@ -413,6 +526,7 @@ def _decode_wanted(stream, packets, wanted_pts) -> _DecodedFrames:
 
     codec = stream.codec_context
     for packet in packets[begin:]:
+        _stop_if_abandoned()
         if take(codec.decode(packet)):
             return decoded
     take(codec.decode(None))
