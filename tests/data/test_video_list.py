@@ -57,3 +57,28 @@ def test_missing_folder_and_empty_folder_errors(tmp_path):
         list_videos(tmp_path / "nope")
     with pytest.raises(FileNotFoundError, match="no video files"):
         list_videos(tmp_path)
+
+
+@pytest.mark.parametrize("name", ["list.csv", "list.jsonl"])
+def test_a_list_that_is_not_utf8_names_the_file_line_and_byte(video_dir, tmp_path, name):
+    path = tmp_path / name
+    good = (
+        f"{video_dir / 'red.mp4'},red"
+        if name.endswith(".csv")
+        else json.dumps({"path": "red.mp4", "label": "r"})
+    )
+    header = "path,label\n" if name.endswith(".csv") else ""
+    path.write_bytes(f"{header}{good}\n".encode() + b'{"label": "caf\xff"}\n')
+    line = 3 if name.endswith(".csv") else 2
+    with pytest.raises(ValueError) as excinfo:
+        read_labelled_videos(path)
+    assert str(excinfo.value) == (
+        f"{path}:{line}: not UTF-8 text (byte 0xff at column 15); save the file as UTF-8"
+    )
+
+
+def test_a_utf8_list_with_a_byte_order_mark_reads_its_first_column(video_dir, tmp_path):
+    (tmp_path / "list.csv").write_bytes(
+        b"\xef\xbb\xbfpath,label\n" + f"{video_dir / 'red.mp4'},red\n".encode()
+    )
+    assert read_labelled_videos(tmp_path / "list.csv")[0].label == "red"

@@ -115,11 +115,20 @@ def test_the_official_csv_is_read_with_its_clip_names(kinetics_set):
             "label,youtube_id,time_start,time_end\nyoga,x,5,3\n",
             "line 2: time_end 3 is not after time_start 5",
         ),
+        (
+            "label,youtube_id,time_start,time_end\nyoga,x,1,3\nyoga,y,nan,3\n",
+            "line 3: time_start='nan' is not",
+        ),
+        ("label,youtube_id,time_start,time_end\nyoga,x,1,inf\n", "line 2: time_end='inf' is not a whole"),
+        (
+            b"label,youtube_id,time_start,time_end\ncaf\xe9,x,1,3\n",
+            "bad.csv:2: not UTF-8 text (byte 0xe9 at column 4)",
+        ),
     ],
 )
 def test_a_bad_csv_is_one_clear_error(tmp_path, text, message):
     path = tmp_path / "bad.csv"
-    path.write_text(text)
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
     with pytest.raises(ValueError, match=r"bad\.csv") as error:
         read_kinetics_csv(path)
     assert message in str(error.value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import stat
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from ..processing import VIDEO_EXTENSIONS, VideoClip
 from .annotations import optional_float
+from .text_files import read_utf8
 
 
 @dataclass(frozen=True)
@@ -88,22 +90,21 @@ def read_list_rows(path: Path) -> Iterable[tuple[str, dict]]:
         raise FileNotFoundError(f"video list {str(path)!r} does not exist")
     suffix = path.suffix.lower()
     if suffix in {".jsonl", ".json"}:
-        with path.open(encoding="utf-8") as f:
-            for number, line in enumerate(f, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as err:
-                    raise ValueError(f"{path}:{number}: not valid JSON ({err.msg})") from None
-                if not isinstance(row, dict):
-                    raise ValueError(f"{path}:{number}: expected a JSON object per line")
-                yield f"{path}:{number}", row
+        for number, line in enumerate(read_utf8(path).split("\n"), start=1):  # not splitlines: U+2028 is JSON
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise ValueError(f"{path}:{number}: not valid JSON ({err.msg})") from None
+            if not isinstance(row, dict):
+                raise ValueError(f"{path}:{number}: expected a JSON object per line")
+            yield f"{path}:{number}", row
     elif suffix in {".csv", ".tsv"}:
-        with path.open(encoding="utf-8", newline="") as f:
-            reader = csv.DictReader(f, delimiter="\t" if suffix == ".tsv" else ",")
-            for number, row in enumerate(reader, start=2):
-                yield f"{path}:{number}", row
+        text = io.StringIO(read_utf8(path), newline="")
+        reader = csv.DictReader(text, delimiter="\t" if suffix == ".tsv" else ",")
+        for number, row in enumerate(reader, start=2):
+            yield f"{path}:{number}", row
     else:
         raise ValueError(f"video list {str(path)!r}: unsupported format {suffix!r}; use .csv, .tsv or .jsonl")
 

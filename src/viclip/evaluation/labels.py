@@ -6,11 +6,13 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from ..data.text_files import read_utf8
+
 
 def read_label_file(path: str | os.PathLike) -> list[str]:
     """One label per line; blank lines and ``#`` comment lines are not labels. Duplicates are an error."""
     path = Path(path)
-    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = read_utf8(path).splitlines()
     labels = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
     return _unique(labels, str(path))
 

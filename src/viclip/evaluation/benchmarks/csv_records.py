@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Sequence
 from pathlib import Path
+
+from ...data.text_files import read_utf8
 
 
 def read_csv_records(path: Path, required: Sequence[str], what: str, expected: str) -> list[tuple[int, dict]]:
@@ -12,15 +15,14 @@ def read_csv_records(path: Path, required: Sequence[str], what: str, expected: s
 
     Raises:
         ValueError: the header lacks a ``required`` column, naming the file, ``what`` it should be and the
-            ``expected`` header.
+            ``expected`` header; or the file is not UTF-8 (naming the line).
     """
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        columns = [c.strip() for c in reader.fieldnames or []]
-        missing = [c for c in required if c not in columns]
-        if missing:
-            raise ValueError(
-                f"{path}: not {what}: no column(s) {missing} in the header {columns} (expected {expected})"
-            )
-        reader.fieldnames = columns
-        return list(enumerate(reader, start=2))
+    reader = csv.DictReader(io.StringIO(read_utf8(path), newline=""))
+    columns = [c.strip() for c in reader.fieldnames or []]
+    missing = [c for c in required if c not in columns]
+    if missing:
+        raise ValueError(
+            f"{path}: not {what}: no column(s) {missing} in the header {columns} (expected {expected})"
+        )
+    reader.fieldnames = columns
+    return list(enumerate(reader, start=2))

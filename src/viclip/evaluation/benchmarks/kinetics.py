@@ -9,6 +9,7 @@ Top-1 / top-5 are the video-to-class ranks; AVG is their mean.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from typing import Any
 
 import torch
 
+from ...data.text_files import read_utf8
 from ...processing import VideoClip, clean_caption
 from ..templates import resolve_templates
 from ..zero_shot import ZeroShotClassifier, topk_accuracy
@@ -73,7 +75,7 @@ def _whole_seconds(value: str | None, path: Path, line: int, column: str) -> int
         number = float(value)
     except (TypeError, ValueError):
         raise ValueError(f"{path} line {line}: {column}={value!r} is not a number of seconds") from None
-    if number < 0 or number != int(number):
+    if not math.isfinite(number) or number < 0 or not number.is_integer():  # float() reads "nan" and "inf"
         raise ValueError(
             f"{path} line {line}: {column}={value!r} is not a whole non-negative number of seconds"
         )
@@ -89,7 +91,7 @@ def kinetics_class_names(classes: int | str | os.PathLike) -> list[str]:
         path = Path(classes)
         if not path.is_file():
             raise FileNotFoundError(f"class list {str(path)!r} does not exist (or give 400, 600 or 700)")
-        text, source = path.read_text(encoding="utf-8"), str(path)
+        text, source = read_utf8(path), str(path)
     names = [line.strip() for line in text.splitlines() if line.strip()]
     seen: dict[str, str] = {}
     for name in names:
