@@ -112,7 +112,7 @@ def shards_rate(preset, smoke, device, shards: Path, batch: int, args, work: Pat
         per_device_batch_size=batch, max_steps=args.warmup + args.steps, mask_ratio=0.9,
         freeze_text=True, gradient_checkpointing=False, attn_implementation="sdpa",
         mixed_precision="bf16" if device.type == "cuda" else "no", num_workers=args.workers,
-        shuffle_buffer=256, save_steps=0, log_steps=1, report_to="none", progress=False, warmup_steps=1,
+        shuffle_buffer=256, save_steps=0, logging_steps=1, report_to="none", progress=False, warmup_steps=1,
     )  # fmt: skip
     result = train(config, model=model)
     rates = [row["clips_per_s"] for row in result.history if "clips_per_s" in row][args.warmup :]

@@ -49,12 +49,12 @@ def main(argv: list[str] | None = None) -> int:
     finetune_args = [
         "--train", str(lists.train), "--eval", str(lists.eval), "--labels", ",".join(lists.labels),
         "--output-dir", str(out / "model"), "--no-flip",  # a mirror turns "left" into "right"
-        "--epochs", "6", "--batch-size", "16", "--lr", "1e-3", "--layer-decay", "1.0" if args.model is None else "0.75",
-        "--label-smoothing", "0.1", "--drop-path", "0.1", "--eval-clips", "2", "--eval-crops", "1",
+        "--epochs", "6", "--per-device-batch-size", "16", "--learning-rate", "1e-3", "--layer-decay", "1.0" if args.model is None else "0.75",
+        "--label-smoothing", "0.1", "--drop-path-rate", "0.1", "--eval-clips", "2", "--eval-crops", "1",
         "--seed", str(args.seed), "--logging-steps", "20",
     ]  # fmt: skip
     if args.model:
-        finetune_args += ["--model", args.model]
+        finetune_args += ["--init-from", args.model]
     code = viclip_main(["finetune-classifier", *finetune_args, *extra])
     if code:
         return code

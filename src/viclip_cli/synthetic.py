@@ -15,7 +15,7 @@ HELP = "generate synthetic InternVid-format videos and annotations"
 EPILOG = "example: viclip synthetic --output-dir data/ --num-videos 32 --size 64"
 
 
-def parse_size(text: str) -> int | tuple[int, int]:
+def parse_video_size(text: str) -> int | tuple[int, int]:
     try:
         if "x" in text.lower():
             width, height = text.lower().split("x")
@@ -38,7 +38,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seconds", type=float, default=4.0, help="length of each source video (default: 4)")
     parser.add_argument(
-        "--size", type=parse_size, default=64, help="N or WxH, e.g. 64 or 1280x720 (default: 64)"
+        "--size", type=parse_video_size, default=64, help="N or WxH, e.g. 64 or 1280x720 (default: 64)"
     )
     parser.add_argument("--fps", type=float, default=8.0, help="frames per second (default: 8)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")

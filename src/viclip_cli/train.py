@@ -1,14 +1,15 @@
 """Train or fine-tune ViCLIP with Accelerate: the contrastive recipe of the paper, from one CPU to many GPU nodes.
 
     viclip train --config synthetic_cpu
-    viclip train --config internvid10m_flt_b16 --video_root /data/internvid/videos --per_device_batch_size 256
+    viclip train --config internvid10m_flt_b16 --video-root /data/internvid/videos --per-device-batch-size 256
     viclip train --config run.yaml --resume latest
     accelerate launch --config_file configs/accelerate/multi_gpu.yaml -m viclip.train --config ...
     torchrun --nproc_per_node 2 -m viclip.train --config ...     (several processes on CPU)
 
 --config is a YAML/JSON file of TrainingConfig fields or a built-in config (finetune_small, internvid10m_flt_b16,
 internvid10m_flt_l14, synthetic_cpu). Any field can be overridden on the command line with --key value
-(--learning_rate 1e-4, --freeze_text false, --betas 0.9 0.95); --print-config shows the result.
+(--learning-rate 1e-4, --freeze-text false, --betas 0.9 0.95; --learning_rate is accepted too); --print-config
+shows the result. The settings viclip finetune-classifier shares have the same names there.
 """
 
 from __future__ import annotations
@@ -26,7 +27,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--resume", metavar="CHECKPOINT", help='"latest" or a checkpoint folder to resume from'
     )
     parser.add_argument("--print-config", action="store_true", help="print the resolved config and exit")
-    parser.epilog = "Any other --key value is an override of a TrainingConfig field (see --print-config)."
+    parser.epilog = (
+        "Any other --key value overrides a TrainingConfig field, dashed or with underscores: --learning-rate 1e-4, "
+        '--per-device-batch-size 64, --model-size small, --model-config \'{"vision_config": {"num_frames": 16}}\', '
+        "--init-from FOLDER, --mask-ratio 0.9, --drop-path-rate 0.1, --logging-steps 10 (see --print-config)."
+    )
     accept_overrides(parser)
 
 
@@ -52,11 +57,16 @@ def run(args: argparse.Namespace) -> int:
     import json
     import os
 
-    from viclip.training.config import ConfigError, parse_training_config, read_config_file, resolve_config_path
+    from viclip.training.config import (
+        ConfigError,
+        parse_training_config,
+        read_config_file,
+        resolve_config_path,
+    )
 
     overrides = [arg for arg in args.overrides if arg != "--"]
     if args.resume:
-        overrides += ["--resume_from", args.resume]
+        overrides += ["--resume-from", args.resume]
     try:
         values, source = {}, "config"
         if args.config:

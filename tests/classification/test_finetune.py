@@ -10,9 +10,14 @@ import torch
 from transformers import EvalPrediction, pipeline
 
 from viclip import ViCLIPForVideoClassification
-from viclip.classification.finetune import LayerDecayTrainer, build_model, load_processor, topk_metrics
-from viclip_cli import main
+from viclip.classification.finetune import (
+    LayerDecayTrainer,
+    build_classifier,
+    classifier_processor,
+    topk_metrics,
+)
 from viclip.training import param_groups
+from viclip_cli import main
 
 from .conftest import LABELS, classifier_config
 
@@ -36,11 +41,17 @@ def test_topk_metrics_in_percent_and_only_for_k_below_the_class_count():
     assert set(topk_metrics(4)(EvalPrediction(logits[:, :4], np.array([0, 3, 3])))) == {"top1"}
 
 
-def test_build_model_from_a_classifier_folder_reinitialises_a_head_of_another_size(tmp_path):
+def test_build_classifier_from_a_classifier_folder_reinitialises_a_head_of_another_size(tmp_path):
     ViCLIPForVideoClassification(classifier_config()).save_pretrained(tmp_path)
-    model = build_model(["a", "b"], str(tmp_path), drop_path=0.2)
+    model = build_classifier(["a", "b"], str(tmp_path), drop_path_rate=0.2)
     assert model.config.id2label == {0: "a", 1: "b"} and model.classifier.out_features == 2
     assert model.vision_model.encoder.layers[-1].drop_path.drop_prob == pytest.approx(0.2)
+    assert model.config.vision_config.mask_ratio == 0.0  # set when built, whatever the folder had
+
+
+def test_a_start_folder_next_to_a_random_init_size_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="either init_from or model_size"):
+        build_classifier(["a", "b"], str(tmp_path), model_size="tiny")
 
 
 def test_finetune_cli_trains_evaluates_and_saves_a_pipeline_ready_folder(synthetic_actions, tmp_path, capsys):
@@ -48,8 +59,8 @@ def test_finetune_cli_trains_evaluates_and_saves_a_pipeline_ready_folder(synthet
     code = main(
         [
             "finetune-classifier", "--train", str(synthetic_actions.train), "--eval", str(synthetic_actions.eval),
-            "--labels", ",".join(LABELS), "--scratch", "tiny", "--output-dir", str(out),
-            "--max-steps", "2", "--batch-size", "4", "--eval-batch-size", "2",
+            "--labels", ",".join(LABELS), "--model-size", "tiny", "--output-dir", str(out),
+            "--max-steps", "2", "--per-device-batch-size", "4", "--eval-batch-size", "2",
             "--eval-clips", "2", "--eval-crops", "1", "--no-flip", "--logging-steps", "1",
         ]
     )  # fmt: skip
@@ -111,13 +122,13 @@ def test_trainer_optimizer_is_built_from_the_shared_param_groups(tmp_path):
 
 def test_scratch_model_gets_a_random_temporal_table_and_a_loaded_one_keeps_its_own(tmp_path):
     torch.manual_seed(0)
-    scratch = build_model(list(LABELS), scratch="tiny")
+    scratch = build_classifier(list(LABELS), model_size="tiny")
     assert scratch.config.vision_config.num_hidden_layers == 2  # viclip.training.model_sizes
     table = scratch.vision_model.embeddings.temporal_embedding
     assert table.abs().max() > 0 and table.std().item() == pytest.approx(0.02, rel=0.5)
     saved = ViCLIPForVideoClassification(classifier_config())
     saved.save_pretrained(tmp_path)
-    loaded = build_model(list(LABELS), str(tmp_path))
+    loaded = build_classifier(list(LABELS), str(tmp_path))
     torch.testing.assert_close(
         loaded.vision_model.embeddings.temporal_embedding, saved.vision_model.embeddings.temporal_embedding
     )
@@ -127,7 +138,56 @@ def test_a_saved_hub_folder_gives_back_its_own_processor(tmp_path):
     from viclip.hub import save_hub_folder
     from viclip.processing import ViCLIPProcessor
 
-    model = ViCLIPForVideoClassification(classifier_config())
-    save_hub_folder(model, ViCLIPProcessor.for_model(image_size=48, num_frames=4), tmp_path / "saved")
-    processor = load_processor(model, str(tmp_path / "saved"))
-    assert processor.video_processor.size["height"] == 48 and processor.tokenizer is not None
+    model = ViCLIPForVideoClassification(classifier_config())  # 8 frames of 32x32
+    save_hub_folder(
+        model, ViCLIPProcessor.for_model(image_size=32, num_frames=8, sampling="demo"), tmp_path / "s"
+    )
+    processor = classifier_processor(model, str(tmp_path / "s"))
+    assert processor.video_processor.sampling == "demo" and processor.tokenizer is not None
+
+
+def test_a_saved_processor_of_another_frame_count_than_its_model_is_refused(tmp_path):
+    from viclip.hub import save_hub_folder
+    from viclip.processing import ViCLIPProcessor
+
+    model = ViCLIPForVideoClassification(classifier_config())  # 8 frames
+    save_hub_folder(model, ViCLIPProcessor.for_model(image_size=32, num_frames=4), tmp_path / "saved")
+    with pytest.raises(ValueError, match="gives 4 frames per clip but its model has 8"):
+        classifier_processor(model, str(tmp_path / "saved"))
+
+
+@pytest.mark.parametrize("with_processor", [True, False], ids=["saved-processor", "config-only"])
+def test_finetuning_a_four_frame_folder_trains_on_four_frames_and_saves_a_four_frame_processor(
+    synthetic_actions, tmp_path, with_processor, monkeypatch
+):
+    """Issue 22: the frames come from the start folder's processor (its model has 4), not from a default of 8."""
+    from viclip.classification import finetune as finetune_module
+    from viclip.hub import save_hub_folder
+    from viclip.processing import ViCLIPProcessor
+
+    config = classifier_config()
+    config.vision_config.num_frames = 4
+    folder = tmp_path / "four-frame-model"
+    model = ViCLIPForVideoClassification(config)
+    if with_processor:
+        save_hub_folder(model, ViCLIPProcessor.for_model(image_size=32, num_frames=4), folder)
+    else:
+        model.save_pretrained(folder)  # config and weights only: the processor comes from its config
+    shapes = []
+    step = finetune_module.LayerDecayTrainer.training_step
+    monkeypatch.setattr(
+        finetune_module.LayerDecayTrainer,
+        "training_step",
+        lambda trainer, model, inputs, *rest: (
+            shapes.append(tuple(inputs["pixel_values_videos"].shape)) or step(trainer, model, inputs, *rest)
+        ),
+    )
+    out = tmp_path / "run"
+    argv = ["finetune-classifier", "--train", str(synthetic_actions.train), "--labels", ",".join(LABELS),
+            "--init-from", str(folder), "--output-dir", str(out), "--max-steps", "2",
+            "--per-device-batch-size", "4", "--no-verify"]  # fmt: skip
+    assert main(argv) == 0
+    assert shapes and all(shape[1:] == (4, 3, 32, 32) for shape in shapes)
+    from transformers import AutoProcessor
+
+    assert AutoProcessor.from_pretrained(out).video_processor.num_frames == 4

@@ -17,14 +17,14 @@ def test_defaults_are_the_viclip_recipe():
 
 def test_yaml_file_and_command_line_overrides_through_hf_argument_parser(tmp_path):
     path = tmp_path / "run.yaml"
-    path.write_text("model_preset: viclip-l14\nfreeze_text: true\nlearning_rate: 2e-4\nmax_steps: 50\n")
+    path.write_text("model_size: viclip-l14\nfreeze_text: true\nlearning_rate: 2e-4\nmax_steps: 50\n")
     config = TrainingConfig.from_file(path)
     assert config.learning_rate == 2e-4  # YAML reads "2e-4" as a string; the field type converts it
     config = config.with_overrides(
         ["--learning_rate", "1e-4", "--freeze_text=false", "--betas", "0.9", "0.95", "--warmup-steps", "5",
          "--model_config", '{"projection_dim": 32}']
     )  # fmt: skip
-    assert config.model_preset == "viclip-l14" and config.max_steps == 50
+    assert config.model_size == "viclip-l14" and config.max_steps == 50
     assert config.learning_rate == 1e-4 and config.freeze_text is False
     assert config.betas == [0.9, 0.95] and config.num_warmup_steps == 5
     assert config.model_config == {"projection_dim": 32}

@@ -77,7 +77,7 @@ def test_final_folder_reloads_with_auto_classes_and_the_runs_regularisation(trai
 
 
 def test_build_model_builds_the_runs_regularisation_into_the_model(tmp_path):
-    config = tiny_train_config(tmp_path, model_preset="tiny", model_config={"vision_config": {"image_size": 32,
+    config = tiny_train_config(tmp_path, model_size="tiny", model_config={"vision_config": {"image_size": 32,
                                "patch_size": 8, "num_frames": 4}}, mask_ratio=0.9, drop_path_rate=0.1)  # fmt: skip
     model = build_model(config)
     assert model.vision_model.config.mask_ratio == 0.9
@@ -175,7 +175,7 @@ def test_cli_prints_the_resolved_config_with_overrides(capsys):
         == 0
     )
     printed = json.loads(capsys.readouterr().out)
-    assert printed["max_steps"] == 7 and printed["video_root"] == "v/" and printed["model_preset"] == "small"
+    assert printed["max_steps"] == 7 and printed["video_root"] == "v/" and printed["model_size"] == "small"
 
 
 def test_cpu_launch_that_starts_one_process_instead_of_several_is_refused():

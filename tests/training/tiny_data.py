@@ -59,7 +59,7 @@ def tiny_train_config(tmp_path, **overrides) -> TrainingConfig:
         per_device_batch_size=4,
         max_steps=6,
         save_steps=0,
-        log_steps=1,
+        logging_steps=1,
         report_to="none",
         progress=False,
         seed=0,

@@ -23,9 +23,10 @@ import torch
 from torch import nn
 from transformers import Trainer, TrainingArguments
 
+from ..data.model_processor import default_processor, load_model_processor
 from ..modeling import ViCLIPConfig, ViCLIPForVideoClassification
 from ..modeling.scratch_init import randomize_temporal_embedding
-from ..processing import ViCLIPProcessor, ViCLIPVideoProcessor
+from ..processing import ViCLIPProcessor
 from ..training.model_sizes import config_for_size
 from ..training.optim import param_groups
 from ..training.precision import trainer_precision_flags
@@ -41,7 +42,8 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class FinetuneConfig:
-    """Settings of `finetune_classifier` (the flags of `viclip finetune-classifier`)."""
+    """Settings of `finetune_classifier` (the flags of `viclip finetune-classifier`). A setting that `viclip train`
+    also has bears the same name there (`viclip.training.TrainingConfig`)."""
 
     train: str
     """Labelled list (CSV/TSV/JSONL: path,start_sec,end_sec,label) or a folder of class folders."""
@@ -53,31 +55,44 @@ class FinetuneConfig:
     """Decode-check every video up front."""
     flip: bool = True
     num_workers: int = 0
-    model: str | None = None
-    """A ViCLIP or classifier folder to start from (default: random init at `scratch`)."""
-    scratch: str = "small"
-    """Size of a random init (`viclip.training.model_sizes`: tiny, small, viclip-b16, viclip-l14)."""
-    image_size: int = 32
-    patch_size: int = 8
-    num_frames: int = 8
+    init_from: str | None = None
+    """A ViCLIP or classifier folder to start from; the run uses its processor's frames (default: a random init
+    of `model_size`)."""
+    model_size: str | None = None
+    """Size of a random init (`viclip.training.model_sizes`: tiny, small, viclip-b16, viclip-l14; default small)."""
+    model_config: dict | None = None
+    """Overrides of `model_size` (top-level fields, ``vision_config`` / ``text_config`` dicts): a new model's
+    ``vision_config.num_frames`` and ``image_size`` are the frames the run trains on."""
+    mask_ratio: float = 0.0
+    """Share of patch tokens dropped in training; set in the model's config when it is built."""
+    drop_path_rate: float = 0.1
+    """Stochastic depth at the last video block; set in the model's config when it is built."""
+    classifier_dropout: float = 0.0
     epochs: float = 10.0
     max_steps: int = -1
-    batch_size: int = 16
+    per_device_batch_size: int = 16
     eval_batch_size: int = 16
     learning_rate: float = 1e-3
     weight_decay: float = 0.05
     layer_decay: float = 0.75
-    warmup: float = 0.1
-    """Warm-up steps, or a fraction of the steps if < 1."""
+    warmup_steps: int | None = None
+    """Optimiser steps of linear warm-up; `None` uses `warmup_ratio`."""
+    warmup_ratio: float = 0.1
+    """Share of the steps for warm-up."""
     label_smoothing: float = 0.1
-    drop_path: float = 0.1
-    classifier_dropout: float = 0.0
     mixed_precision: str = "auto"
     gradient_checkpointing: bool = False
     eval_clips: int = 1
     eval_crops: int = 1
     logging_steps: int = 10
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.init_from and (self.model_size or self.model_config):
+            given = " and ".join(n for n in ("model_size", "model_config") if getattr(self, n))
+            raise ValueError(f"give either init_from or {given} (a random init), not both")
+        if not 0.0 <= self.warmup_ratio < 1.0:
+            raise ValueError(f"warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
 
 
 class LayerDecayTrainer(Trainer):
@@ -119,63 +134,55 @@ def topk_metrics(num_labels: int, ks: Sequence[int] = (1, 5)):
     return compute_metrics
 
 
-def build_model(
+def build_classifier(
     labels: Sequence[str],
-    model_path: str | None = None,
-    scratch: str = "small",
-    image_size: int = 32,
-    patch_size: int = 8,
-    num_frames: int = 8,
-    drop_path: float = 0.0,
+    init_from: str | None = None,
+    *,
+    model_size: str | None = None,
+    model_config: dict[str, Any] | None = None,
+    mask_ratio: float = 0.0,
+    drop_path_rate: float = 0.0,
     classifier_dropout: float = 0.0,
 ) -> ViCLIPForVideoClassification:
     """The classifier for ``labels``: from a ViCLIP (or classifier) folder, or randomly initialised at a size of
-    `viclip.training.model_sizes` (tiny, small, viclip-b16, viclip-l14). A head of another size is re-initialised."""
+    `viclip.training.model_sizes` (default small) with `model_config`'s overrides. A head of another size is
+    re-initialised. The regularisation is set in the config the model is built with."""
     id2label = dict(enumerate(labels))
     label_kwargs = {
         "num_labels": len(labels),
         "id2label": id2label,
         "label2id": {v: k for k, v in id2label.items()},
+        "classifier_dropout": classifier_dropout,
     }
-    if model_path is not None:
-        config = ViCLIPConfig.from_pretrained(model_path)
-        config.update({**label_kwargs, "classifier_dropout": classifier_dropout})
-        config.vision_config.drop_path_rate = drop_path
+    regularisation = {"mask_ratio": mask_ratio, "drop_path_rate": drop_path_rate}
+    if init_from is not None:
+        if model_size or model_config:
+            raise ValueError("give either init_from or model_size / model_config (a random init), not both")
+        config = ViCLIPConfig.from_pretrained(init_from)
+        config.update(label_kwargs)
+        config.vision_config.update(regularisation)
         model, info = ViCLIPForVideoClassification.from_pretrained(
-            model_path, config=config, ignore_mismatched_sizes=True, output_loading_info=True
+            init_from, config=config, ignore_mismatched_sizes=True, output_loading_info=True
         )
         logger.info("new weights: %s", sorted(info["missing_keys"]))
         logger.info(
             "unused weights: %d (text tower, text projection, logit scale)", len(info["unexpected_keys"])
         )
         return model
-    vision = {
-        "image_size": image_size,
-        "patch_size": patch_size,
-        "num_frames": num_frames,
-        "drop_path_rate": drop_path,
-    }
-    config = config_for_size(
-        scratch, vision_config=vision, **label_kwargs, classifier_dropout=classifier_dropout
-    )
+    overrides = dict(model_config or {})
+    vision = {**overrides.pop("vision_config", {}), **regularisation}
+    config = config_for_size(model_size or "small", vision_config=vision, **overrides, **label_kwargs)
     model = ViCLIPForVideoClassification(config)
     randomize_temporal_embedding(model)
     return model
 
 
-def load_processor(model: ViCLIPForVideoClassification, model_path: str | None) -> ViCLIPProcessor:
-    """The processor of the folder the model came from (its video processor at least), else the default one for
-    the model's frame size and frame count. The tokenizer travels with it, so the saved folder is complete."""
-    vision = model.config.vision_config
-    default = ViCLIPProcessor.for_model(vision.image_size, vision.num_frames)
-    saved = ("processor_config.json", "video_preprocessor_config.json")
-    if model_path is not None and any((Path(model_path) / name).is_file() for name in saved):
-        try:
-            return ViCLIPProcessor.from_pretrained(model_path)
-        except (OSError, ValueError):  # a folder with a video processor and no tokenizer
-            video_processor = ViCLIPVideoProcessor.from_pretrained(model_path)
-            return ViCLIPProcessor(video_processor=video_processor, tokenizer=default.tokenizer)
-    return default
+def classifier_processor(model: ViCLIPForVideoClassification, init_from: str | None) -> ViCLIPProcessor:
+    """The run's one processor: the `init_from` folder's (checked against its model), else the default one of
+    the model's config. The tokenizer travels with it, so the saved folder is complete."""
+    if init_from is not None:
+        return load_model_processor(init_from, model.config)
+    return default_processor(model.config)
 
 
 def finetune_classifier(config: FinetuneConfig) -> dict[str, Any]:
@@ -193,11 +200,12 @@ def finetune_classifier(config: FinetuneConfig) -> dict[str, Any]:
         )
 
     torch.manual_seed(config.seed)
-    model = build_model(
-        train_data.labels, config.model, config.scratch, config.image_size, config.patch_size, config.num_frames,
-        config.drop_path, config.classifier_dropout,
+    model = build_classifier(
+        train_data.labels, config.init_from, model_size=config.model_size, model_config=config.model_config,
+        mask_ratio=config.mask_ratio, drop_path_rate=config.drop_path_rate,
+        classifier_dropout=config.classifier_dropout,
     )  # fmt: skip
-    processor = load_processor(model, config.model)
+    processor = classifier_processor(model, config.init_from)
     train_ds = prepare_for_training(train_data, processor.video_processor, training=True, flip=config.flip)
     eval_ds = None
     if eval_data is not None:
@@ -213,11 +221,12 @@ def finetune_classifier(config: FinetuneConfig) -> dict[str, Any]:
         output_dir=config.output_dir,
         num_train_epochs=config.epochs,
         max_steps=config.max_steps,
-        per_device_train_batch_size=config.batch_size,
+        per_device_train_batch_size=config.per_device_batch_size,
         per_device_eval_batch_size=config.eval_batch_size,
         learning_rate=config.learning_rate,
         weight_decay=config.weight_decay,
-        warmup_steps=config.warmup,
+        # TrainingArguments reads a warm-up below 1 as a share of the steps
+        warmup_steps=config.warmup_steps if config.warmup_steps is not None else config.warmup_ratio,
         lr_scheduler_type="cosine",
         label_smoothing_factor=config.label_smoothing,
         activation_checkpointing=config.gradient_checkpointing,

@@ -78,7 +78,7 @@ def caption_for(color: str, shape: str, direction: str) -> str:
     return SyntheticClip(color, shape, direction).caption
 
 
-def _parse_size(size: int | Sequence[int]) -> tuple[int, int]:
+def _frame_size(size: int | Sequence[int]) -> tuple[int, int]:
     width, height = (size, size) if isinstance(size, int) else tuple(size)
     if width < 16 or height < 16 or width % 2 or height % 2:
         raise ValueError(
@@ -210,7 +210,7 @@ def generate_synthetic_internvid(
         raise ValueError(
             f"held_out_videos must be in [0, num_videos), got {held_out_videos} for {num_videos} videos"
         )
-    width, height = _parse_size(size)
+    width, height = _frame_size(size)
     frames_per_segment = int(seconds * fps) // clips_per_video
     if frames_per_segment < 2:
         raise ValueError(

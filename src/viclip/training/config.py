@@ -2,8 +2,9 @@
 
 A config is a flat YAML or JSON file of `TrainingConfig` fields (or the name of a built-in config, see
 `builtin_config_names`) plus ``--key value`` overrides, both read by `transformers.HfArgumentParser`:
-``--learning_rate 1e-4``, ``--freeze_text false`` (or ``--no_freeze_text``), ``--betas 0.9 0.95``,
-``--model_config '{"projection_dim": 64}'``; dashes and underscores are both accepted in names.
+``--learning-rate 1e-4``, ``--freeze-text false`` (or ``--no-freeze-text``), ``--betas 0.9 0.95``,
+``--model-config '{"projection_dim": 64}'``; underscores are accepted in names too (``--learning_rate``).
+The settings `viclip finetune-classifier` shares have the same names there (`FinetuneConfig`).
 """
 
 from __future__ import annotations
@@ -37,9 +38,9 @@ class TrainingConfig:
     """
 
     # --- model ---
-    model_preset: str = "viclip-b16"
-    """Size when training from scratch: "viclip-b16", "viclip-l14", or a small size ("tiny", "small"; see
-    `viclip.training.model_sizes`)."""
+    model_size: str | None = None
+    """Size when training from scratch (default "viclip-b16"): "viclip-b16", "viclip-l14", or a small size ("tiny",
+    "small"; see `viclip.training.model_sizes`). Not with `init_from` / `init_from_clip_model`."""
     model_config: dict | str | None = None
     """The new model's config: overrides of the preset (top-level fields and ``vision_config`` / ``text_config``
     dicts), or with `init_from_clip_model` of ``vision_config`` only. Its ``vision_config.num_frames`` and
@@ -114,7 +115,7 @@ class TrainingConfig:
     """"latest" or a checkpoint folder."""
 
     # --- logging, evaluation ---
-    log_steps: int = 10
+    logging_steps: int = 10
     report_to: str = "auto"
     """"auto" (TensorBoard when installed), "none", or an Accelerate tracker name ("tensorboard", "wandb", ...)."""
     project_name: str = "viclip"
@@ -142,13 +143,14 @@ class TrainingConfig:
             (self.per_device_batch_size >= 1, "per_device_batch_size must be >= 1"),
             (self.gradient_accumulation_steps >= 1, "gradient_accumulation_steps must be >= 1"),
             (self.max_steps >= 1, f"max_steps must be >= 1, got {self.max_steps}"),
-            (self.save_steps >= 0 and self.eval_steps >= 0 and self.log_steps >= 1, "save_steps/eval_steps must be >= 0, log_steps >= 1"),
+            (self.save_steps >= 0 and self.eval_steps >= 0 and self.logging_steps >= 1, "save_steps/eval_steps must be >= 0, logging_steps >= 1"),
             (self.save_total_limit >= 1, f"save_total_limit must be >= 1, got {self.save_total_limit}"),
             (0.0 <= self.warmup_ratio <= 1.0, f"warmup_ratio must be in [0, 1], got {self.warmup_ratio}"),
             (0.0 <= self.min_lr_ratio <= 1.0, f"min_lr_ratio must be in [0, 1], got {self.min_lr_ratio}"),
             (self.mixed_precision in MIXED_PRECISION_MODES, f"mixed_precision must be auto, bf16, fp16 or no, got {self.mixed_precision!r}"),
             (not (self.init_from and self.init_from_clip_model), "set at most one of init_from and init_from_clip_model"),
             (not (self.init_from and self.model_config), "set at most one of init_from and model_config (the folder's config decides the model)"),
+            (not ((self.init_from or self.init_from_clip_model) and self.model_size), "model_size is for a model trained from scratch: not with init_from or init_from_clip_model"),
             (self.num_workers >= 0, "num_workers must be >= 0"),
             (not (self.train_shards and self.train_annotations), "set at most one of train_shards and train_annotations"),
         ]  # fmt: skip

@@ -9,15 +9,16 @@ from ..modeling import ViCLIPConfig
 
 _SMALL_TEXT = {"hidden_size": 64, "intermediate_size": 256, "num_hidden_layers": 2, "num_attention_heads": 4}
 
-# Overrides of the "viclip-b16" preset.
+# Overrides of the "viclip-b16" preset; 32x32 frames in 8x8 patches (16 per frame), which train in CPU minutes.
+_SMALL_FRAMES = {"image_size": 32, "patch_size": 8}
 SCRATCH_SIZES: dict[str, dict[str, Any]] = {
     "tiny": {
-        "vision_config": {"hidden_size": 64, "intermediate_size": 256, "num_hidden_layers": 2, "num_attention_heads": 4},
+        "vision_config": {"hidden_size": 64, "intermediate_size": 256, "num_hidden_layers": 2, "num_attention_heads": 4, **_SMALL_FRAMES},
         "text_config": _SMALL_TEXT,
         "projection_dim": 64,
     },
     "small": {
-        "vision_config": {"hidden_size": 128, "intermediate_size": 512, "num_hidden_layers": 4, "num_attention_heads": 4},
+        "vision_config": {"hidden_size": 128, "intermediate_size": 512, "num_hidden_layers": 4, "num_attention_heads": 4, **_SMALL_FRAMES},
         "text_config": _SMALL_TEXT,
         "projection_dim": 64,
     },

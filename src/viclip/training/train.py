@@ -54,7 +54,7 @@ class TrainResult:
 
 def build_model(config: TrainingConfig) -> ViCLIPModel:
     """The model to train: a ViCLIP folder (fine-tuning), a CLIP model (as ViCLIP was made), or a fresh model of
-    `model_preset` with `model_config`. The run's regularisation (`mask_ratio`, `drop_path_rate`) is set in the
+    `model_size` with `model_config`. The run's regularisation (`mask_ratio`, `drop_path_rate`) is set in the
     config the model is built with; the attention implementation is set once, the same way for all three."""
     regularisation = {"mask_ratio": config.mask_ratio, "drop_path_rate": config.drop_path_rate}
     if config.init_from:
@@ -76,9 +76,11 @@ def build_model(config: TrainingConfig) -> ViCLIPModel:
         overrides = dict(config.model_config)
         vision = {**overrides.pop("vision_config", {}), **regularisation}
         try:
-            model_config = config_for_size(config.model_preset, vision_config=vision, **overrides)
+            model_config = config_for_size(
+                config.model_size or "viclip-b16", vision_config=vision, **overrides
+            )
         except ValueError as error:
-            raise ConfigError(f"model_preset: {error}") from None
+            raise ConfigError(f"model_size: {error}") from None
         model = ViCLIPModel(model_config)
     model.set_attn_implementation(config.attn_implementation)
     return model
@@ -417,9 +419,9 @@ class TrainingRun:
 
     # -- after each optimiser step ---------------------------------------------------------------------
     def on_step_end(self) -> None:
-        """Log every `log_steps`, evaluate every `eval_steps`, checkpoint every `save_steps`."""
+        """Log every `logging_steps`, evaluate every `eval_steps`, checkpoint every `save_steps`."""
         config, step = self.config, self.step
-        if step % config.log_steps == 0 or step == config.max_steps:
+        if step % config.logging_steps == 0 or step == config.max_steps:
             self.log(self._training_row())
         if (
             self.eval_examples
