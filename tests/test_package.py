@@ -1,5 +1,6 @@
-"""The package root: light to import, lazy names, one version, and registration with transformers in either
-import order (each case in a fresh interpreter, since registration and sys.modules are process-wide)."""
+"""The package root: registration with transformers at import, in either import order and without import hooks,
+lazy names, one version; the command line's package stays light (each case in a fresh interpreter, since
+registration and sys.modules are process-wide)."""
 
 import ast
 import importlib.metadata
@@ -20,10 +21,20 @@ def run_python(code: str) -> str:
     return result.stdout
 
 
-def test_import_viclip_imports_neither_torch_nor_transformers():
+def test_import_viclip_registers_plainly_so_imports_torch_and_transformers_but_not_the_extras():
     out = run_python(
         "import sys, viclip\n"
-        "print(sorted(m for m in ('torch', 'transformers', 'datasets', 'av') if m in sys.modules))"
+        "print(sorted(m for m in ('torch', 'transformers', 'datasets', 'evaluate', 'matplotlib', 'ray')\n"
+        "             if m in sys.modules))\n"
+        "print([type(f).__module__ for f in sys.meta_path if type(f).__module__.startswith('viclip')])"
+    )
+    assert out.split("\n")[:2] == ["['torch', 'transformers']", "[]"]  # no import hook of viclip's
+
+
+def test_import_viclip_cli_imports_neither_the_library_nor_torch_nor_transformers():
+    out = run_python(
+        "import sys, viclip_cli\n"
+        "print(sorted(m for m in ('viclip', 'torch', 'transformers') if m in sys.modules))"
     )
     assert out.strip() == "[]"
 
@@ -63,7 +74,7 @@ def saved_folder(tmp_path_factory) -> Path:
         "                 'num_attention_heads': 2},\n"
         "    projection_dim=16)\n"
         f"viclip.ViCLIPModel(config).save_pretrained({str(folder)!r})\n"
-        f"viclip.ViCLIPProcessor().save_pretrained({str(folder)!r})\n"
+        f"viclip.ViCLIPProcessor.for_model(image_size=16, num_frames=2).save_pretrained({str(folder)!r})\n"
     )
     return folder
 
@@ -81,9 +92,19 @@ print("zero-shot-video-classification" in PIPELINE_REGISTRY.get_supported_tasks(
 EXPECTED = ["ViCLIPModel", "ViCLIPForVideoClassification", "ViCLIPProcessor", "ViCLIPVideoProcessor", "True"]
 
 
-def test_auto_classes_find_viclip_when_viclip_is_imported_before_transformers(saved_folder):
-    out = run_python("import viclip\n" + LOAD_WITH_AUTO_CLASSES.format(folder=str(saved_folder)))
-    assert out.split() == EXPECTED
+ZERO_SHOT_PIPELINE = """
+import numpy as np
+from transformers import pipeline
+classify = pipeline("zero-shot-video-classification", model=folder)
+frames = np.random.default_rng(0).integers(0, 256, (2, 16, 16, 3), dtype=np.uint8)
+print(sorted(result["label"] for result in classify(frames, candidate_labels=["a dog", "a cat"])))
+"""
+
+
+def test_auto_classes_and_the_pipeline_find_viclip_when_viclip_is_imported_before_transformers(saved_folder):
+    code = "import viclip\n" + LOAD_WITH_AUTO_CLASSES + ZERO_SHOT_PIPELINE
+    out = run_python(code.format(folder=str(saved_folder)))
+    assert out.split("\n")[:6] == [*EXPECTED, "['a cat', 'a dog']"]
 
 
 def test_auto_classes_find_viclip_when_transformers_is_imported_before_viclip(saved_folder):
@@ -92,19 +113,14 @@ def test_auto_classes_find_viclip_when_transformers_is_imported_before_viclip(sa
     assert out.split() == EXPECTED
 
 
-def test_registration_waits_for_a_transformers_module_that_imports_the_auto_classes_midway():
-    """transformers.modeling_utils imports the Auto configuration while it is itself half initialised: registering
-    at that moment failed (a circular import) and left ViCLIP unregistered."""
+def test_importing_a_subpackage_first_registers_too(saved_folder):
+    """``import viclip.data`` (or any submodule) runs the package root, so a worker process that never writes
+    ``import viclip`` has registered as well."""
     out = run_python(
-        "import warnings; warnings.simplefilter('error', RuntimeWarning)\n"
-        "import viclip\n"
-        "from transformers.modeling_utils import PreTrainedModel\n"
-        "from transformers import AutoModel\n"
-        "from transformers.models.auto.configuration_auto import CONFIG_MAPPING\n"
-        "from viclip import ViCLIPConfig\n"
-        "print('viclip' in CONFIG_MAPPING, AutoModel._model_mapping[ViCLIPConfig].__name__)"
+        "import viclip.data\nfrom transformers import AutoModel\n"
+        f"print(type(AutoModel.from_pretrained({str(saved_folder)!r})).__name__)"
     )
-    assert out.split() == ["True", "ViCLIPModel"]
+    assert out.split() == ["ViCLIPModel"]
 
 
 @pytest.mark.parametrize(

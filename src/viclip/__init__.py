@@ -1,11 +1,11 @@
 # ruff: noqa: F401  (the TYPE_CHECKING imports exist for type checkers and IDEs)
 """ViCLIP (InternVid, ICLR 2024) for the Hugging Face ecosystem.
 
-``import viclip`` is light: it imports neither torch nor transformers. Names are imported on first use, and
-viclip's classes are registered with transformers as soon as transformers' Auto classes are imported (before or
-after ``import viclip``): `AutoConfig`, `AutoModel`, `AutoModelForVideoClassification`, `AutoVideoProcessor`,
-`AutoProcessor` and ``pipeline("zero-shot-video-classification")`` then work on a saved ViCLIP folder without
-``trust_remote_code``.
+``import viclip`` registers viclip's classes with transformers: `AutoConfig`, `AutoModel`,
+`AutoModelForVideoClassification`, `AutoVideoProcessor`, `AutoProcessor` and
+``pipeline("zero-shot-video-classification")`` then work on a saved ViCLIP folder without ``trust_remote_code``.
+It therefore imports torch and transformers (a few seconds); the ``viclip`` command line is the separate
+``viclip_cli`` package, whose help answers without importing this one. The other names are imported on first use.
 """
 
 from typing import TYPE_CHECKING
@@ -78,4 +78,4 @@ if TYPE_CHECKING:
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
-_registration.install()
+_registration.register_with_transformers()

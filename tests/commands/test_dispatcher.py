@@ -1,4 +1,4 @@
-"""The `viclip` dispatcher: one registry, help for every command, answers without importing torch."""
+"""The `viclip` dispatcher: one registry, help for every command, answers without importing viclip or torch."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def test_the_parser_builds_every_registered_command():
     assert parser.prog == "viclip"
 
 
-def test_help_and_usage_errors_import_neither_torch_nor_transformers():
+def test_help_and_usage_errors_import_neither_the_library_nor_torch_nor_transformers():
     code = """
 import sys
 from viclip_cli import main
@@ -58,7 +58,7 @@ for argv in (["--help"], ["classify", "--help"], ["classify", "--no-such-flag"],
         main(argv)
     except SystemExit:
         pass
-heavy = sorted(name for name in ("torch", "transformers") if name in sys.modules)
+heavy = sorted(name for name in ("viclip", "torch", "transformers") if name in sys.modules)
 print("HEAVY", heavy)
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

@@ -3,7 +3,6 @@ import pytest
 import torch
 from transformers import pipeline
 
-import viclip.evaluation.pipeline  # noqa: F401 - registers the task
 from viclip import VideoDecodeError, read_video_clip
 from viclip.evaluation.templates import ACTIONCLIP_TEMPLATES
 from viclip.inference import VideoTextEmbedder

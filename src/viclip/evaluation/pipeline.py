@@ -1,6 +1,6 @@
 """``pipeline("zero-shot-video-classification")``: ViCLIP scores a video against free-form labels.
 
-Importing this module registers the task with ``transformers.pipelines.PIPELINE_REGISTRY``.
+``import viclip`` registers the task with ``transformers.pipelines.PIPELINE_REGISTRY``.
 """
 
 from __future__ import annotations
@@ -12,9 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 from transformers import Pipeline
-from transformers.pipelines import PIPELINE_REGISTRY
 
-from ..modeling import ViCLIPModel
 from ..inference import VideoTextEmbedder
 from ..processing import VideoClip
 from .templates import resolve_templates
@@ -162,13 +160,3 @@ class ZeroShotVideoClassificationPipeline(Pipeline):
             {"label": candidate_labels[i], "score": float(scores[i]), "similarity": float(similarity[i])}
             for i in order
         ]
-
-
-def register_pipeline() -> None:
-    """Registers the "zero-shot-video-classification" task with transformers' pipeline registry (idempotent)."""
-    PIPELINE_REGISTRY.register_pipeline(
-        TASK, pipeline_class=ZeroShotVideoClassificationPipeline, pt_model=ViCLIPModel, type="multimodal"
-    )
-
-
-register_pipeline()

@@ -1,8 +1,7 @@
 # ruff: noqa: F401  (the TYPE_CHECKING imports exist for type checkers and IDEs)
 """Processing for ViCLIP: the clip type, clip reading with PyAV, text cleaning, the video processor and the processor.
 
-Names are imported lazily, so code that only needs :class:`VideoClip` (the data layer, the downloader) does not
-pay for importing torch and transformers.
+Names are imported lazily (``import viclip`` itself imports the processors, to register them with transformers).
 """
 
 from __future__ import annotations
@@ -47,19 +46,6 @@ if TYPE_CHECKING:
         read_video_clip,
         sample_frame_indices,
     )
-
-
-def register_auto_classes() -> None:
-    """Registers the video processor and the processor with `AutoVideoProcessor` and `AutoProcessor` (idempotent;
-    the package root calls it as soon as transformers' Auto classes are imported)."""
-    from transformers import AutoProcessor, AutoVideoProcessor
-
-    from ..modeling.configuration_viclip import ViCLIPConfig
-    from .processing_viclip import ViCLIPProcessor
-    from .video_processing_viclip import ViCLIPVideoProcessor
-
-    AutoVideoProcessor.register(ViCLIPConfig, ViCLIPVideoProcessor, exist_ok=True)
-    AutoProcessor.register(ViCLIPConfig, ViCLIPProcessor, exist_ok=True)
 
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
