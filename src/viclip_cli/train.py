@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 
 from .base import UsageError
+from .options import check_output_dir
 
 HELP = "train or fine-tune ViCLIP with Accelerate (YAML configs, checkpoints, resume)"
 
@@ -78,10 +79,25 @@ def run(args: argparse.Namespace) -> int:
     if args.print_config:
         print(json.dumps(config.to_dict(), indent=2))
         return 0
+    check_run(config)
 
-    from viclip.training.train import train
+    from viclip.training import train
 
     result = train(config)
     if os.environ.get("RANK", "0") == "0":  # one line per run, not per process
         print(f"trained {result.step} steps; the model is in {result.final_dir}")
     return 0
+
+
+def check_run(config) -> None:
+    """The whole run is checked before anything is generated, built or written (exit 2, nothing written)."""
+    import os
+
+    from viclip.training.config import ConfigError
+    from viclip.training.validation import validate_run
+
+    check_output_dir(config.output_dir, "--output_dir")
+    try:  # only the main process refuses an existing run: it may have started before another process looks
+        validate_run(config, check_output_dir=os.environ.get("RANK", "0") == "0")
+    except ConfigError as error:
+        raise UsageError(str(error)) from None

@@ -162,7 +162,7 @@ def test_cli_reports_an_unknown_key_in_one_line(tmp_path, capsys):
 
 
 def test_cli_reports_resume_without_checkpoint(tmp_path, capsys):
-    assert main(["train", "--output_dir", str(tmp_path), "--resume", "latest", "--report_to", "none"]) == 1
+    assert main(["train", "--output_dir", str(tmp_path), "--resume", "latest", "--report_to", "none"]) == 2
     err = capsys.readouterr().err
     assert "no checkpoint in" in err and len(err.strip().splitlines()) == 1
 
