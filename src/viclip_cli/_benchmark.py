@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
-from .base import CommandError, UsageError
-from .options import check_model_reference, positive_int, resolve_device
+from .base import CommandError
+from .options import check_model_reference, check_output_file, positive_int, resolve_device
 
 
 def add_run_arguments(parser: argparse.ArgumentParser, *, plot: bool) -> None:
@@ -27,11 +26,10 @@ def add_run_arguments(parser: argparse.ArgumentParser, *, plot: bool) -> None:
 
 
 def check_output_paths(args: argparse.Namespace) -> None:
-    """Usage errors for an ``--output``/``--plot`` that is a folder, before any work is done."""
+    """Usage errors for an ``--output``/``--plot`` that cannot be written (a folder, under a file, in a folder that
+    cannot be made), before any video is embedded."""
     for flag in ("output", "plot"):
-        value = getattr(args, flag, None)
-        if value and Path(value).is_dir():
-            raise UsageError(f"--{flag} {value!r} is a folder; give a file name")
+        check_output_file(getattr(args, flag, None), f"--{flag}")
 
 
 def load_model(args: argparse.Namespace):

@@ -12,7 +12,13 @@ import argparse
 import sys
 
 from .base import UsageError
-from .options import add_model_arguments, check_model_reference, positive_int, resolve_device
+from .options import (
+    add_model_arguments,
+    check_model_reference,
+    check_output_dir,
+    positive_int,
+    resolve_device,
+)
 
 HELP = "embed videos (folder, clip list, InternVid rows) into a Parquet dataset, on Ray Data"
 EPILOG = (
@@ -99,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
     if args.local and (args.ray_address or args.num_gpus):
         raise UsageError("--local runs without Ray: drop --ray-address/--num-gpus")
     check_model_reference(args.model)
+    check_output_dir(args.output_dir)  # a file in the way or a folder that cannot be made: before Ray starts
     device = args.device
     if device is not None and not args.ray_address:  # the workers run on this machine: check the device here
         device = resolve_device(device)

@@ -18,6 +18,7 @@ from .base import UsageError
 from .options import (
     add_embedder_arguments,
     add_quiet_argument,
+    check_output_dir,
     load_embedder,
     positive_int,
     require_dir,
@@ -92,8 +93,8 @@ def run(args: argparse.Namespace) -> int:
         folder = Path(args.folder)
         if not folder.exists():
             raise UsageError(f"video folder {args.folder!r} does not exist")
-        if args.cache and Path(args.cache).is_file():
-            raise UsageError(f"--cache {args.cache!r} is a file; give a folder")
+        if args.cache:
+            check_output_dir(args.cache, "--cache")
     embedder = load_embedder(args)
     if args.index is None:
         from viclip.embedding import index_folder
