@@ -76,3 +76,16 @@ def tiny_config(**vision_overrides) -> ViCLIPConfig:
         },
         projection_dim=32,
     )
+
+
+def write_header_only_video(path: Path, width: int, height: int) -> Path:
+    """A Matroska file declaring ``width`` x ``height`` raw frames, holding one 64-byte packet (no real frame)."""
+    import av
+
+    with av.open(str(path), "w", format="matroska") as container:
+        stream = container.add_stream("rawvideo", rate=1)
+        stream.width, stream.height, stream.pix_fmt = width, height, "gray"
+        packet = av.Packet(bytes(64))
+        packet.stream, packet.pts, packet.dts = stream, 0, 0
+        container.mux(packet)
+    return path

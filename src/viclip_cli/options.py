@@ -59,6 +59,51 @@ def add_quiet_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
+# read_video_clip's DEFAULT_DECODE_TIMEOUT and DEFAULT_MAX_PIXELS, written out: --help must not import the library.
+DECODE_TIMEOUT, MAX_PIXELS = 120.0, 8192 * 8192
+
+
+def add_decode_limit_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--decode-timeout`` and ``--max-pixels``: the most one hostile video may cost a long job."""
+    group = parser.add_argument_group("hostile videos")
+    group.add_argument(
+        "--decode-timeout",
+        type=positive_seconds,
+        default=DECODE_TIMEOUT,
+        metavar="SEC",
+        help="a video not decoded within SEC seconds is listed as failed and the job goes on (120)",
+    )
+    group.add_argument(
+        "--max-pixels",
+        type=frame_pixels,
+        default=MAX_PIXELS,
+        metavar="WxH|N",
+        help="videos whose frames have more pixels are refused from their header, before decoding (8192x8192)",
+    )
+
+
+def positive_seconds(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    if not number > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
+    return number
+
+
+def frame_pixels(value: str) -> int:
+    """``8192x8192`` or ``67108864``: a number of pixels per frame."""
+    width, _, height = value.lower().partition("x")
+    try:
+        pixels = int(width) * int(height) if height else int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not WIDTHxHEIGHT or a number of pixels") from None
+    if pixels < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 pixel, got {value}")
+    return pixels
+
+
 def load_embedder(args: argparse.Namespace):
     """The :class:`~viclip.inference.VideoTextEmbedder` of ``--model`` on ``--device`` in ``--dtype``.
 

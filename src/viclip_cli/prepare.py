@@ -13,7 +13,14 @@ from __future__ import annotations
 import argparse
 
 from .base import CommandError
-from .options import add_quiet_argument, check_output_dir, positive_int, require_dir, require_file
+from .options import (
+    add_decode_limit_arguments,
+    add_quiet_argument,
+    check_output_dir,
+    positive_int,
+    require_dir,
+    require_file,
+)
 
 HELP = "prepare training-ready InternVid shards (Ray Data) from annotations and videos"
 EPILOG = "example: viclip prepare --annotations flt.jsonl --video-root videos/ --output-dir prepared/ --num-cpus 16"
@@ -53,6 +60,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     shards.add_argument("--jpeg-quality", type=positive_int, default=90, help="JPEG quality (90)")
     shards.add_argument("--rows-per-shard", type=positive_int, default=1000, help="annotation rows per shard")
     shards.add_argument("--max-rows", type=positive_int, default=None, help="only the first N rows (a trial)")
+    add_decode_limit_arguments(parser)
     add_quiet_argument(parser)
 
 
@@ -92,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
         max_rows=args.max_rows,
         ray_address=args.ray_address,
         num_cpus=args.num_cpus,
+        decode_timeout=args.decode_timeout,
+        max_pixels=args.max_pixels,
         progress=not args.quiet,
     )
     print(report.summary())

@@ -6,24 +6,13 @@ from __future__ import annotations
 import os
 import threading
 import time
-from pathlib import Path
 
 import av
 import pytest
 
 from viclip.processing import ViCLIPVideoProcessor, VideoDecodeError, VideoDecodeTimeout, read_video_clip
 from viclip.processing.video_reading import DEFAULT_MAX_PIXELS, _with_deadline
-
-
-def write_header_only_video(path: Path, width: int, height: int) -> Path:
-    """A Matroska file declaring ``width`` x ``height`` raw frames, holding one 64-byte packet (no real frame)."""
-    with av.open(str(path), "w", format="matroska") as container:
-        stream = container.add_stream("rawvideo", rate=1)
-        stream.width, stream.height, stream.pix_fmt = width, height, "gray"
-        packet = av.Packet(bytes(64))
-        packet.stream, packet.pts, packet.dts = stream, 0, 0
-        container.mux(packet)
-    return path
+from viclip_testing import write_header_only_video
 
 
 def _reader_threads() -> list[threading.Thread]:

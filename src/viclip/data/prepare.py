@@ -27,7 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..processing.video_reading import DEFAULT_DECODE_TIMEOUT, DEFAULT_MAX_PIXELS
 from .annotations import AnnotationFilter
+from .disk_full import DiskFullError, stop_on_full_disk
 from .internvid import HUB_CONFIG, HUB_REPO, AnnotationSource, annotation_builder, iter_source_rows
 from .model_processor import ProcessorSource, processor_frames, resolve_processor
 from .prepare_shard import PrepareSettings, atomic_write, prepare_shard, write_json_atomic
@@ -47,6 +49,10 @@ from .run_lock import holds_run_lock
 from .video_locator import VideoLocator
 
 logger = logging.getLogger(__name__)
+
+SHARD_TASK_ATTEMPTS = 4
+"""Ray Data reruns a shard's task whose worker died (killed, out of memory, a node lost), without limit: a video
+that crashes its worker every time would stall the job; after this many starts the shard is given up (pending)."""
 
 
 @dataclass(frozen=True)
@@ -74,16 +80,37 @@ class PrepareReport:
         )
 
 
-def _run_shard_task(item: dict[str, Any], settings: PrepareSettings, output_dir: str) -> dict[str, Any]:
-    """The Ray Data map function: one work item (a shard's rows) -> the shard's summary row."""
+def _run_shard_task(
+    item: dict[str, Any], settings: PrepareSettings, output_dir: str, decode_limits: dict[str, Any]
+) -> dict[str, Any]:
+    """The Ray Data map function: one work item (a shard's rows) -> the shard's summary row.
+
+    A full disk is returned (``disk_full``: the message), not raised: Ray Data would count it as one failed
+    block and go on failing every other shard; the driver stops the job instead.
+    """
+    shard = int(item["shard"])
+    summary = {"shard": shard, "rows_read": 0, "rows_written": 0, "disk_full": "", "gave_up": False}
+    if _start_attempt(Path(output_dir), shard) > SHARD_TASK_ATTEMPTS:
+        return {**summary, "gave_up": True}
     # The rows were pickled by this job's own driver (trusted): they may hold bytes, NaN, any column type.
     rows = pickle.loads(item["rows"])
-    record = prepare_shard(int(item["shard"]), rows, settings, output_dir)
-    return {
-        "shard": record["shard"],
-        "rows_read": record["rows_read"],
-        "rows_written": record["rows_written"],
-    }
+    try:
+        record = prepare_shard(shard, rows, settings, output_dir, decode_limits)
+    except DiskFullError as error:
+        return {**summary, "disk_full": str(error)}
+    return {**summary, "rows_read": record["rows_read"], "rows_written": record["rows_written"]}
+
+
+def _start_attempt(output_dir: Path, shard: int) -> int:
+    """Count one more start of ``shard``'s task in this run (a hidden temp file, cleared when a run starts)."""
+    counter = output_dir / RECORDS_DIR / f".{shard_name(shard)}.attempts.tmp"
+    try:
+        counter.parent.mkdir(parents=True, exist_ok=True)
+        with open(counter, "ab") as f:  # one byte per start: appends from one task at a time
+            f.write(b".")
+            return f.tell()
+    except OSError:  # cannot count (a full disk is reported by the shard's own writes)
+        return 1
 
 
 def _work_items(
@@ -201,6 +228,8 @@ def prepare_internvid(
     max_rows: int | None = None,
     ray_address: str | None = None,
     num_cpus: int | None = None,
+    decode_timeout: float | None = DEFAULT_DECODE_TIMEOUT,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
     progress: bool = True,
 ) -> PrepareReport:
     """Write InternVid rows joined to their videos as training-ready shards under ``output_dir`` (on Ray Data).
@@ -216,10 +245,15 @@ def prepare_internvid(
         max_rows: only the first ``max_rows`` rows of the source (a trial run).
         ray_address: a Ray cluster to run on (every node must see ``video_root`` and ``output_dir`` at the same
             paths); ``None`` starts a local instance with ``num_cpus`` cores (default: all).
+        decode_timeout / max_pixels: a clip not decoded within ``decode_timeout`` seconds, or whose frames have more
+            than ``max_pixels`` pixels, is skipped with its reason (``read_video_clip``'s deadline and budget).
         progress: a progress bar over the rows.
 
     Returns:
         a :class:`PrepareReport`; ``report.complete`` is False when some shard failed as a whole (rerun).
+
+    Raises:
+        DiskFullError: a write failed for lack of space, quota or file size; the finished shards are kept.
     """
     output_dir = Path(output_dir)
     VideoLocator(video_root)  # the folder must exist: fail now with its name
@@ -256,16 +290,28 @@ def prepare_internvid(
         quiet_ray_data()
         window = max(32, 4 * cluster_cpus())
         ran, failed = _run(
-            output_dir, settings, _work_items(source, rows_per_shard, done, max_rows), window, progress
+            output_dir,
+            settings,
+            _work_items(source, rows_per_shard, done, max_rows),
+            window,
+            progress,
+            {"timeout": decode_timeout, "max_pixels": max_pixels},
         )
-    report = _write_manifest(output_dir, config, failed)
+    _remove_stale_temp_files(output_dir)  # the shards' attempt counters
+    with stop_on_full_disk(output_dir):
+        report = _write_manifest(output_dir, config, failed)
     report = PrepareReport(**{**report.__dict__, "shards_this_run": ran})
     (logger.info if report.complete else logger.warning)("viclip prepare: %s", report.summary())
     return report
 
 
 def _run(
-    output_dir: Path, settings: PrepareSettings, items: Iterator[dict], window: int, progress: bool
+    output_dir: Path,
+    settings: PrepareSettings,
+    items: Iterator[dict],
+    window: int,
+    progress: bool,
+    decode_limits: dict[str, Any],
 ) -> tuple[int, list[int]]:
     """Feed the work items to Ray Data ``window`` shards at a time (the driver never holds every row)."""
     import ray.data
@@ -283,10 +329,15 @@ def _run(
         wanted = {int(item["shard"]) for item in batch}
         dataset = ray.data.from_items(batch, override_num_blocks=len(batch)).map(
             _run_shard_task,
-            fn_kwargs={"settings": settings, "output_dir": str(output_dir)},
+            fn_kwargs={"settings": settings, "output_dir": str(output_dir), "decode_limits": decode_limits},
             num_cpus=1,
         )
         for summary in dataset.iter_rows():
+            if summary["disk_full"]:
+                bar.close()
+                raise DiskFullError(summary["disk_full"])
+            if summary["gave_up"]:  # its worker died SHARD_TASK_ATTEMPTS times: pending, as a failed task
+                continue
             ran += 1
             wanted.discard(int(summary["shard"]))
             written += summary["rows_written"]

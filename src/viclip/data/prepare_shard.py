@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 
 from ..processing import ClipRangeError, VideoDecodeError, read_video_clip
 from .annotations import AnnotationFilter, SkipReason, parse_json_line, parse_row
+from .disk_full import stop_on_full_disk
 from .internvid import annotate_row
 from .prepared_format import (
     RECORDS_DIR,
@@ -114,10 +115,16 @@ def _resize_frames(frames: np.ndarray, short_side: int) -> np.ndarray:
     return resized.permute(0, 2, 3, 1).numpy()
 
 
-def prepared_sample(row: dict[str, Any], raw: dict[str, Any], settings: PrepareSettings) -> dict[str, Any]:
+def prepared_sample(
+    row: dict[str, Any],
+    raw: dict[str, Any],
+    settings: PrepareSettings,
+    decode_limits: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """A joined row (``annotate_row``'s output, with a video) -> one Parquet row of :data:`SCHEMA`.
 
-    Decodes the clip once, keeping only the frames of :func:`frame_layout`.
+    Decodes the clip once, keeping only the frames of :func:`frame_layout`; ``decode_limits``: ``read_video_clip``'s
+    ``timeout`` and ``max_pixels`` (its defaults when not given).
     """
     video = row["video_path"]
     path = getattr(video, "path", video)
@@ -127,6 +134,7 @@ def prepared_sample(row: dict[str, Any], raw: dict[str, Any], settings: PrepareS
         row["clip_end_sec"],
         sampling=lambda n: stored_frames(n, settings.num_frames, settings.train_choices),
         num_threads=1,
+        **(decode_limits or {}),
     )
     layout = frame_layout(info.num_range_frames, settings.num_frames, settings.train_choices)
     kept = stored_frames(info.num_range_frames, settings.num_frames, settings.train_choices)
@@ -166,14 +174,26 @@ def _skip(row: dict[str, Any], reason: SkipReason | str, message: str) -> dict[s
     }
 
 
+def _size_in_memory(write) -> int:
+    """The bytes ``write(sink)`` writes, written to memory (what a failed write on a full disk needed)."""
+    sink = pa.BufferOutputStream()
+    write(sink)
+    return sink.tell()
+
+
 def prepare_shard(
-    shard: int, rows: list[tuple[int, dict[str, Any]]], settings: PrepareSettings, output_dir: str | Path
+    shard: int,
+    rows: list[tuple[int, dict[str, Any]]],
+    settings: PrepareSettings,
+    output_dir: str | Path,
+    decode_limits: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Turn ``rows`` (``(row_index, raw_row)`` pairs) into ``shards/shard-NNNNNN.parquet`` and its record.
 
     A row that cannot become a clip (filtered, no video, corrupt video, any error) is recorded with its reason;
     nothing here raises for one row. The Parquet file (when any clip was written) appears before the record, each
-    by rename: a shard is done exactly when its record exists. Returns the record.
+    by rename: a shard is done exactly when its record exists. Returns the record. A full disk raises
+    :class:`~viclip.data.disk_full.DiskFullError` (the job stops), leaving no partial file.
     """
     output_dir = Path(output_dir)
     videos = VideoLocator(settings.video_root)
@@ -184,7 +204,7 @@ def prepare_shard(
             skipped.append(_skip(row, row["skip_reason"], row["skip_message"]))
             continue
         try:
-            samples.append(prepared_sample(row, raw, settings))
+            samples.append(prepared_sample(row, raw, settings, decode_limits))
         except ClipRangeError as e:
             skipped.append(_skip(row, SkipReason.SEGMENT_OUT_OF_RANGE, str(e)))
         except VideoDecodeError as e:
@@ -200,12 +220,18 @@ def prepare_shard(
     if samples:
         table = pa.Table.from_pylist(samples, schema=SCHEMA)
         shard_file = f"{SHARDS_DIR}/{name}.parquet"
-        atomic_write(
-            output_dir / shard_file,
-            lambda temp: pq.write_table(
-                table, temp, row_group_size=settings.row_group_size, compression="none", use_dictionary=False
-            ),
-        )
+
+        def write(target) -> None:
+            pq.write_table(
+                table,
+                target,
+                row_group_size=settings.row_group_size,
+                compression="none",
+                use_dictionary=False,
+            )
+
+        with stop_on_full_disk(output_dir, needed=lambda: _size_in_memory(write), writing=shard_file):
+            atomic_write(output_dir / shard_file, write)
     record = {
         "shard": shard,
         "file": shard_file,
@@ -214,5 +240,6 @@ def prepare_shard(
         "rows_written": len(samples),
         "skipped": skipped,
     }
-    write_json_atomic(output_dir / RECORDS_DIR / f"{name}.json", record)
+    with stop_on_full_disk(output_dir, writing=f"{RECORDS_DIR}/{name}.json"):
+        write_json_atomic(output_dir / RECORDS_DIR / f"{name}.json", record)
     return record
