@@ -9,19 +9,27 @@ Two modes, matching the layouts :mod:`viclip.data.video_locator` reads:
 Downloads run in parallel: threads of this process (``engine="threads"``), or Ray tasks spread over the
 machines of a Ray cluster (``engine="ray"``, ``ray_address=``: one address gets throttled after tens of thousands
 of downloads; every node must see ``out_dir`` at the same path). Files already present are skipped, so a rerun
-resumes. Each download goes to ``{out}/.incomplete/`` and is moved into place only when yt-dlp succeeds. Failures
-(dead, private, geo-blocked videos are common) are written to ``{out}/failures.jsonl`` by the driver;
-``--skip-failed`` does not retry them.
+resumes. Each download goes to ``{out}/.incomplete/`` under a name of its own attempt and is moved into place only
+when yt-dlp succeeds (what a failed attempt leaves there is removed). Failures (dead, private, geo-blocked videos
+are common) are written to ``{out}/failures.jsonl`` by the driver; ``--skip-failed`` does not retry them.
+
+Faults: a Ray task whose worker dies (killed, out of memory, a lost node) is retried ``RAY_TASK_RETRIES`` times,
+then listed in the failures; a download is moved into place by rename, so a retry never makes a second copy. A
+full disk (yt-dlp's write or ours fails with ENOSPC, EDQUOT or EFBIG) stops the job at once with one line
+(:class:`~viclip.data.disk_full.DiskFullError`): the downloads it interrupted are not listed as failed, and a
+rerun after space is freed resumes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import shutil
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -31,6 +39,7 @@ from tqdm.auto import tqdm
 
 from ..processing import VIDEO_EXTENSIONS
 from .annotations import AnnotationError, ClipAnnotation, parse_json_line, parse_row
+from .disk_full import DiskFullError, disk_full_error, mentions_disk_full, stop_on_full_disk
 from .run_lock import holds_run_lock
 from .video_locator import clip_filename
 
@@ -41,6 +50,8 @@ ENGINES = ("threads", "ray")
 _INCOMPLETE = ".incomplete"
 RAY_CPUS_PER_DOWNLOAD = 0.25
 """Cores a Ray download task reserves: yt-dlp mostly waits on the network (4 downloads per core)."""
+RAY_TASK_RETRIES = 3
+"""Times a download's Ray task is rerun after its worker died, before the download is listed as failed."""
 
 
 @dataclass(frozen=True)
@@ -131,7 +142,7 @@ def _existing_file(job: DownloadJob, out_dir: Path) -> Path | None:
 
 
 def _command(
-    job: DownloadJob, yt_dlp: list[str], tmp_dir: Path, max_height: int, extra: Sequence[str]
+    job: DownloadJob, yt_dlp: list[str], tmp_stem: Path, max_height: int, extra: Sequence[str]
 ) -> list[str]:
     command = [
         *yt_dlp,
@@ -146,7 +157,7 @@ def _command(
         "--remux-video",
         "mp4",
         "-o",
-        str(tmp_dir / f"{job.key}.%(ext)s"),
+        f"{tmp_stem}.%(ext)s",
     ]
     if job.clip is not None:
         command += ["--download-sections", f"*{job.clip.start_timestamp}-{job.clip.end_timestamp}"]
@@ -156,61 +167,93 @@ def _command(
 def _run_job(
     job: DownloadJob, yt_dlp: list[str], out_dir: Path, max_height: int, extra: Sequence[str], timeout: float
 ) -> tuple[DownloadJob, str | None]:
-    """Run one download; ``(job, None)`` on success, ``(job, error)`` otherwise."""
+    """Run one download; ``(job, None)`` on success, ``(job, error)`` otherwise.
+
+    Raises:
+        DiskFullError: yt-dlp or the move into place failed for lack of space, quota or file size.
+    """
+    if _existing_file(job, out_dir) is not None:  # a retry of a task whose worker died after the move
+        return job, None
     tmp_dir = out_dir / _INCOMPLETE
-    for stale in tmp_dir.glob(f"{job.key}.*"):
-        stale.unlink()
+    for stale in tmp_dir.glob(f"{job.key}.*"):  # what earlier attempts left
+        stale.unlink(missing_ok=True)
+    # A name of this attempt's own: yt-dlp of a killed worker may still be writing under an earlier one.
+    stem = tmp_dir / f"{job.key}.{uuid.uuid4().hex[:8]}"
     try:
         result = subprocess.run(
-            _command(job, yt_dlp, tmp_dir, max_height, extra), capture_output=True, text=True, timeout=timeout
+            _command(job, yt_dlp, stem, max_height, extra), capture_output=True, text=True, timeout=timeout
         )
     except subprocess.TimeoutExpired:
+        _remove_attempt(stem)
         return job, f"timed out after {timeout:.0f} s"
     except OSError as e:
         return job, f"could not run yt-dlp: {e}"
-    produced = sorted(p for p in tmp_dir.glob(f"{job.key}.*") if not p.name.endswith((".part", ".ytdl")))
+    produced = sorted(p for p in tmp_dir.glob(f"{stem.name}.*") if not p.name.endswith((".part", ".ytdl")))
     if result.returncode != 0 or not produced:
-        lines = [line for line in (result.stderr or result.stdout or "").strip().splitlines() if line.strip()]
+        _remove_attempt(stem)
+        output = (result.stderr or result.stdout or "").strip()
+        lines = [line for line in output.splitlines() if line.strip()]
         error = lines[-1] if lines else "no file produced"
+        if mentions_disk_full(output):
+            raise disk_full_error(out_dir, f"yt-dlp: {error}")
         return job, f"yt-dlp exit {result.returncode}: {error}"
     source = next((p for p in produced if p.suffix == ".mp4"), produced[0])
     suffix = ".mp4" if job.clip is not None or source.suffix not in VIDEO_EXTENSIONS else source.suffix
     os.replace(source, out_dir / f"{job.key}{suffix}")
+    _remove_attempt(stem)
     return job, None
+
+
+def _remove_attempt(stem: Path) -> None:
+    for leftover in stem.parent.glob(f"{stem.name}.*"):
+        leftover.unlink(missing_ok=True)
 
 
 def _run_on_threads(
     jobs: list[DownloadJob], workers: int, ray_address: str | None, job_args: tuple
 ) -> Iterator[tuple[DownloadJob, str | None]]:
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_run_job, job, *job_args) for job in jobs]
+    pool = ThreadPoolExecutor(max_workers=workers)
+    futures = [pool.submit(_run_job, job, *job_args) for job in jobs]
+    try:
         for future in as_completed(futures):
             yield future.result()
+    finally:  # a full disk stops the job: the queued downloads are not started
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _run_on_ray(
     jobs: list[DownloadJob], workers: int, ray_address: str | None, job_args: tuple
 ) -> Iterator[tuple[DownloadJob, str | None]]:
-    """Each download a Ray task, ``workers`` in flight, spread over the nodes; results as they finish."""
+    """Each download a Ray task, ``workers`` in flight, spread over the nodes; results as they finish.
+
+    A task whose worker dies is retried ``RAY_TASK_RETRIES`` times, then its job is yielded as failed.
+    """
     from .ray_runtime import import_ray, ray_session
 
     ray = import_ray()
     with ray_session(ray_address):
         task = ray.remote(_run_job).options(
-            num_cpus=RAY_CPUS_PER_DOWNLOAD, scheduling_strategy="SPREAD", max_retries=0
+            num_cpus=RAY_CPUS_PER_DOWNLOAD, scheduling_strategy="SPREAD", max_retries=RAY_TASK_RETRIES
         )
         shared = [ray.put(arg) for arg in job_args]
         pending, queue = {}, list(reversed(jobs))
-        while queue or pending:
-            while queue and len(pending) < workers:
-                job = queue.pop()
-                pending[task.remote(job, *shared)] = job
-            ready, _ = ray.wait(list(pending), num_returns=1)
-            job = pending.pop(ready[0])
-            try:
-                yield ray.get(ready[0])
-            except Exception as e:  # a crashed worker or lost node: this job failed, the others go on
-                yield job, f"Ray task failed: {type(e).__name__}: {e}".splitlines()[0]
+        try:
+            while queue or pending:
+                while queue and len(pending) < workers:
+                    job = queue.pop()
+                    pending[task.remote(job, *shared)] = job
+                ready, _ = ray.wait(list(pending), num_returns=1)
+                job = pending.pop(ready[0])
+                try:
+                    result = ray.get(ready[0])
+                except DiskFullError as error:  # Ray's wrapper of the task's error: raise the error itself
+                    raise getattr(error, "cause", error) from None
+                except Exception as e:  # its worker died every time: this job failed, the others go on
+                    result = job, f"Ray task failed: {type(e).__name__}: {e}".splitlines()[0]
+                yield result
+        finally:  # a full disk stops the job: the downloads in flight are interrupted (yt-dlp killed)
+            for ref in pending:
+                ray.cancel(ref)
 
 
 def _read_failures(path: Path) -> dict[str, dict]:
@@ -227,10 +270,13 @@ def _read_failures(path: Path) -> dict[str, dict]:
 
 def _write_failures(path: Path, failures: dict[str, dict]) -> None:
     tmp = path.with_name(f".tmp-{path.name}")
-    with open(tmp, "w", encoding="utf-8") as f:
-        for entry in failures.values():
-            f.write(json.dumps(entry) + "\n")
-    os.replace(tmp, path)
+    try:
+        with stop_on_full_disk(path.parent, writing=path.name), open(tmp, "w", encoding="utf-8") as f:
+            for entry in failures.values():
+                f.write(json.dumps(entry) + "\n")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 @holds_run_lock("out_dir")
@@ -277,7 +323,8 @@ def download_internvid(
         raise ValueError(f"ray_address={ray_address!r} needs engine='ray'")
     command = find_yt_dlp(yt_dlp)
     out = Path(out_dir)
-    (out / _INCOMPLETE).mkdir(parents=True, exist_ok=True)
+    with stop_on_full_disk(out):
+        (out / _INCOMPLETE).mkdir(parents=True, exist_ok=True)
     report = DownloadReport()
     jobs = plan_jobs(iter_annotation_rows(annotation_files), sections, report)
     failures_path = out / FAILURES_FILE
@@ -296,7 +343,20 @@ def download_internvid(
 
     run = _run_on_ray if engine == "ray" else _run_on_threads
     results = run(todo, workers, ray_address, (command, out, max_height, tuple(extra_args), timeout))
-    for job, error in tqdm(results, total=len(todo), desc="yt-dlp", disable=not progress):
+    try:
+        _collect(results, len(todo), progress, report, failures)
+    except DiskFullError:
+        with contextlib.suppress(DiskFullError):  # what finished before is kept
+            _write_failures(failures_path, failures)
+        raise
+    _write_failures(failures_path, failures)
+    logger.info("InternVid download: %s", report.summary())
+    return report
+
+
+def _collect(results, total: int, progress: bool, report: DownloadReport, failures: dict[str, dict]) -> None:
+    """Record each finished download in ``report`` and ``failures`` (driver side)."""
+    for job, error in tqdm(results, total=total, desc="yt-dlp", disable=not progress):
         if error is None:
             report.downloaded.append(job.key)
             failures.pop(job.key, None)
@@ -310,6 +370,3 @@ def download_internvid(
                 "end_timestamp": job.clip.end_timestamp if job.clip else None,
                 "error": error,
             }
-    _write_failures(failures_path, failures)
-    logger.info("InternVid download: %s", report.summary())
-    return report
