@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import sys
 import warnings
+from collections.abc import Iterator
 from types import ModuleType
 from typing import NoReturn
 
@@ -13,11 +16,12 @@ EXIT_OK, EXIT_RUNTIME_ERROR, EXIT_USAGE_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class UsageError(Exception):
-    """The command line is wrong (a bad value, a missing input): one line, exit status 2."""
+    """What was given is wrong (a flag, a setting, an input file, an output in the way): one line, exit status 2."""
 
 
 class CommandError(Exception):
-    """The work failed (a bad file, a failed load): one line naming the file and the cause, exit status 1."""
+    """The work failed on valid inputs (nothing could be decoded, a download failed, a check of the result
+    failed): one line naming the file and the cause, exit status 1."""
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -78,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     prog: str = args._prog
     debug = getattr(args, "debug", False)
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), quiet_dependencies(getattr(args, "quiet", False)):
             if not debug:
                 warnings.showwarning = _print_warning
             return int(args._module.run(args) or EXIT_OK)
@@ -88,9 +92,67 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:
         if debug:
             raise
-        code = EXIT_USAGE_ERROR if isinstance(error, UsageError) else EXIT_RUNTIME_ERROR
+        code = exit_status(error)
         print(f"{prog}: error: {one_line(error)}", file=sys.stderr)
         return code
+
+
+@contextlib.contextmanager
+def quiet_dependencies(quiet: bool) -> Iterator[None]:
+    """``--quiet`` silences the dependencies' bars too (transformers' "Loading weights", the Hub's downloads), in
+    this process and in the workers it starts (through ``HF_HUB_DISABLE_PROGRESS_BARS``); restored afterwards."""
+    if not quiet:
+        yield
+        return
+    saved = os.environ.get("HF_HUB_DISABLE_PROGRESS_BARS")
+    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+    loaded = [
+        name for name in ("huggingface_hub", "transformers") if name in sys.modules
+    ]  # else: read at import
+    hub_was_on = transformers_was_on = True
+    if "huggingface_hub" in loaded:
+        from huggingface_hub import utils as hub_utils
+
+        hub_was_on = not hub_utils.are_progress_bars_disabled()
+        hub_utils.disable_progress_bars()
+    if "transformers" in loaded:
+        from transformers.utils import logging as transformers_logging
+
+        transformers_was_on = transformers_logging.is_progress_bar_enabled()
+        transformers_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("HF_HUB_DISABLE_PROGRESS_BARS", None)
+        else:
+            os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = saved
+        if "huggingface_hub" in loaded and hub_was_on:
+            hub_utils.enable_progress_bars()
+        if "transformers" in loaded and transformers_was_on:
+            transformers_logging.enable_progress_bar()
+
+
+def exit_status(error: BaseException) -> int:
+    """The one exit-code rule of every command.
+
+    2 (`EXIT_USAGE_ERROR`): what was given is wrong, and the run stopped before its work or as it met the mistake:
+    a flag or setting (a config key, an augment conflict), an input file given (missing, unreadable, not UTF-8, a
+    missing CSV column, a bad timestamp), or an output in the way (an existing folder without --force, a folder
+    written with another --window or --short-side, a path that cannot be created). Fix it and run again.
+    `UsageError`, every `ValueError` (the library's checks of settings and input files raise it or a subclass:
+    ConfigError, AnnotationError, EmbeddingMismatchError, StateDictMismatchError, UnicodeDecodeError) and
+    `FileNotFoundError` (an input that is not there: an empty video folder, a folder that is not an index).
+
+    1 (`EXIT_RUNTIME_ERROR`): the run started on valid inputs and failed while working (no video could be
+    decoded, a download or upload failed, a written folder failed its check, the disk filled up, a bug):
+    `CommandError` and everything else. What was finished is kept; a rerun resumes where the command can.
+    """
+    if isinstance(error, UsageError):
+        return EXIT_USAGE_ERROR
+    if isinstance(error, CommandError):
+        return EXIT_RUNTIME_ERROR
+    return EXIT_USAGE_ERROR if isinstance(error, (ValueError, FileNotFoundError)) else EXIT_RUNTIME_ERROR
 
 
 def one_line(error: BaseException) -> str:

@@ -57,7 +57,10 @@ def run(args: argparse.Namespace) -> int:
     from .convert import evaluation_tables
 
     tables = evaluation_tables(args.results)
-    check_folder(args.folder)
+    try:
+        check_folder(args.folder)
+    except PushError as error:  # the folder given is not a complete, self-contained Hub folder
+        raise UsageError(str(error)) from None
     files = list_upload_files(args.folder)
     card = None
     if tables:

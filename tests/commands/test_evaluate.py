@@ -83,7 +83,7 @@ def test_evaluate_bad_list_is_reported_with_line(capsys, tiny_model_dir, tmp_pat
     listing = tmp_path / "val.csv"
     listing.write_text("path,label\nmissing.mp4,x\n")
     code, _, err = run(capsys, "evaluate", "classification", str(listing), "--model", str(tiny_model_dir))
-    assert code == 1 and "val.csv:2" in err and "missing.mp4" in err
+    assert code == 2 and "val.csv:2" in err and "missing.mp4" in err
     assert not list(tmp_path.glob("*.json"))
 
 

@@ -84,7 +84,7 @@ def test_search_on_converted_tiny_fixture_by_video(
     code, _, err = run(
         capsys, "search", str(video_dir), "--model", str(folder), "--no-cache", "--text", "a dog", "--quiet"
     )
-    assert code == 1 and "vocabulary has 1000 tokens" in err
+    assert code == 2 and "vocabulary has 1000 tokens" in err
 
 
 def test_search_errors(capsys, tiny_model_dir, video_dir, tmp_path):

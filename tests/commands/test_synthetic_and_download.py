@@ -32,7 +32,7 @@ def test_synthetic_writes_videos_and_annotations(tmp_path, capsys):
 
 
 def test_synthetic_bad_size_is_one_line(tmp_path, capsys):
-    assert main(["synthetic", "--output-dir", str(tmp_path), "--size", "33", "--quiet"]) == 1
+    assert main(["synthetic", "--output-dir", str(tmp_path), "--size", "33", "--quiet"]) == 2
     assert (
         capsys.readouterr().err
         == "viclip synthetic: error: size must be even and at least 16 pixels per side (h264 yuv420p), got 33x33\n"
@@ -57,7 +57,7 @@ def test_download_without_yt_dlp_is_one_line(tmp_path, capsys):
     rows = tmp_path / "rows.jsonl"
     rows.write_text(json.dumps(_row("abcdefghijk")) + "\n")
     argv = ["download", str(rows), "--output-dir", str(tmp_path / "v"), "--yt-dlp", str(tmp_path / "no-such")]
-    assert main(argv) == 1
+    assert main(argv) == 2
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and "yt-dlp executable" in err
 

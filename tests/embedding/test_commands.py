@@ -71,5 +71,5 @@ def test_embed_usage_errors(capsys, video_dir, tiny_model_dir, tmp_path):
 def test_cpu_actors_that_take_every_cpu_are_refused(capsys, ray_local, video_dir, tiny_model_dir, tmp_path):
     base = ["embed", "--inputs", video_dir, "--model", tiny_model_dir, "--output-dir", tmp_path / "e"]
     code, _, err = run(capsys, *base, "--cpus-per-actor", "2", "--quiet")
-    assert code == 1 and "take all 2 CPUs of the Ray cluster and leave none to decode" in err
+    assert code == 2 and "take all 2 CPUs of the Ray cluster and leave none to decode" in err
     assert not (tmp_path / "e" / "data").exists() or not any((tmp_path / "e" / "data").iterdir())

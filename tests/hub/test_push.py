@@ -85,7 +85,7 @@ def test_incomplete_folder_is_refused_before_any_upload(converted_tiny, tmp_path
     folder = tmp_path / "broken"
     shutil.copytree(converted_tiny, folder)
     (folder / "modeling_viclip.py").unlink()
-    assert main(["push", str(folder), "--repo-id", "me/x", "--dry-run"]) == 1
+    assert main(["push", str(folder), "--repo-id", "me/x", "--dry-run"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "missing modeling_viclip.py" in err
 
@@ -95,7 +95,7 @@ def test_folder_whose_remote_code_imports_viclip_is_refused(converted_tiny, tmp_
     shutil.copytree(converted_tiny, folder)
     with open(folder / "processing_viclip.py", "a") as f:
         f.write("\nfrom viclip.processing import clean_text\n")
-    assert main(["push", str(folder), "--repo-id", "me/x"]) == 1
+    assert main(["push", str(folder), "--repo-id", "me/x"]) == 2
     assert "processing_viclip.py imports viclip.processing" in capsys.readouterr().err
 
 

@@ -1,0 +1,56 @@
+"""Ray's own notices (token authentication, "progress bars disabled", "execution finished", the memory hint of
+an argument viclip users cannot set) stay out of a job's output; Ray's other warnings pass."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+
+import pytest
+
+from viclip.data.ray_runtime import quiet_ray_logging
+
+pytest.importorskip("ray")
+
+JOB = """
+import ray, ray.data
+from viclip.data.ray_runtime import quiet_ray_data, ray_session
+with ray_session(num_cpus=1):
+    quiet_ray_data()
+    print(ray.data.range(4).map_batches(lambda b: b).count())
+"""
+
+
+def test_a_ray_job_prints_none_of_rays_notices():
+    result = subprocess.run([sys.executable, "-c", JOB], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "4"
+    for notice in ("Token authentication", "Progress bars disabled", "execution finished", "issue detection"):
+        assert notice not in result.stderr, result.stderr
+
+
+def test_only_the_notices_are_dropped(caplog):
+    quiet_ray_logging()
+    quiet_ray_logging()  # idempotent: one filter per logger
+    logger = logging.getLogger("ray._private.authentication.authentication_token_setup")
+    assert len(logger.filters) == 1
+    with caplog.at_level(logging.WARNING, logger=logger.name):
+        logger.warning("Token authentication is enabled for this Ray cluster. Set RAY_AUTH_MODE=disabled")
+        logger.warning("the token file is unreadable")
+    assert [record.getMessage() for record in caplog.records] == ["the token file is unreadable"]
+
+
+def test_the_memory_hint_detector_is_left_out_and_the_others_kept():
+    import ray.data
+
+    from viclip.data.ray_runtime import quiet_ray_data
+
+    context = ray.data.DataContext.get_current()
+    saved = list(context.issue_detectors_config.detectors)
+    try:
+        quiet_ray_data()
+        names = [d.__name__ for d in context.issue_detectors_config.detectors]
+        assert "HighMemoryIssueDetector" not in names and "HashShuffleAggregatorIssueDetector" in names
+    finally:
+        context.issue_detectors_config.detectors = saved
