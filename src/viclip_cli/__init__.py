@@ -11,9 +11,9 @@ Each command module (``viclip_cli/<name>.py``) defines
 - ``configure(parser)``: adds its arguments to the ``argparse`` parser made for it;
 - ``run(args) -> int``: does the work, importing torch/transformers and the library inside the function only.
 
-Policy (``viclip_cli.base``): a usage error (bad flag, bad value, missing input file given on the command line)
-exits 2 with one line; a runtime error exits 1 with one line naming the file and the cause; ``--debug`` shows the
-traceback instead. The library never imports from this package.
+Policy (``viclip_cli.base``, ``exit_status``): what was given is wrong (a flag, a setting, an input file, an output
+in the way) exits 2 with one line; a run on valid inputs that fails while working exits 1 with one line naming the
+file and the cause; ``--debug`` shows the traceback instead. The library never imports from this package.
 """
 
 from __future__ import annotations
