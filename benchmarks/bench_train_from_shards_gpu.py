@@ -4,7 +4,7 @@ For B/16 and L/14 with the recipe (bf16 autocast, token masking 0.9, frozen text
 
 1. the largest per-GPU batch that fits (doubling from ``--min-batch`` up to ``--max-batch`` on random inputs);
 2. the training step on random inputs at that batch (no data at all): clips/s;
-3. ``viclip.training.train`` with ``train_shards`` (``load_prepared``, ``--workers`` DataLoader workers) at that
+3. ``viclip.training.train`` (the function) with ``train_shards`` (``load_prepared``, ``--workers`` DataLoader workers) at that
    batch: clips/s as its log reports them, after ``--warmup`` steps;
 4. model FLOPs utilisation: FLOPs per clip (counted by ``torch.utils.flop_counter`` on one forward+backward)
    x clips/s / ``--peak-tflops`` (989 dense bf16 for an H100/H200 SXM), and the data cost
@@ -34,9 +34,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_training_gpu import make_model, measure, random_batch
 
-from viclip.training import ContrastiveTrainingModule, gathered_contrastive_loss
+from viclip.training import ContrastiveTrainingModule, gathered_contrastive_loss, train
 from viclip.training.config import TrainingConfig
-from viclip.training.train import train
 
 PRESETS = {"B/16": "viclip-b16", "L/14": "viclip-l14"}
 

@@ -21,8 +21,8 @@ import torch
 
 from viclip import ViCLIPConfig, ViCLIPModel
 from viclip.training import ContrastiveTrainingModule, build_optimizer, gathered_contrastive_loss
+from viclip.training.building import prepare_model_for_training
 from viclip.training.config import TrainingConfig
-from viclip.training.train import prepare_model_for_training
 
 TINY = {
     "vision_config": {"hidden_size": 64, "intermediate_size": 256, "num_hidden_layers": 2, "num_attention_heads": 4,

@@ -95,8 +95,7 @@ def run_synthetic_demo(
     from .data.synthetic import DIRECTIONS, caption_for
     from .evaluation import evaluate_classification, evaluate_retrieval
     from .inference import VideoTextEmbedder
-    from .training import TrainingConfig
-    from .training.train import train
+    from .training import TrainingConfig, train
 
     started = time.perf_counter()
     config = TrainingConfig.from_file(DEMO_CONFIG)

@@ -3,8 +3,8 @@
     viclip train --config synthetic_cpu
     viclip train --config internvid10m_flt_b16 --video-root /data/internvid/videos --per-device-batch-size 256
     viclip train --config run.yaml --resume latest
-    accelerate launch --config_file configs/accelerate/multi_gpu.yaml -m viclip.train --config ...
-    torchrun --nproc_per_node 2 -m viclip.train --config ...     (several processes on CPU)
+    accelerate launch --config_file configs/accelerate/multi_gpu.yaml -m viclip_cli train --config ...
+    torchrun --nproc_per_node 2 -m viclip_cli train --config ...     (several processes on CPU)
 
 --config is a YAML/JSON file of TrainingConfig fields or a built-in config (finetune_small, internvid10m_flt_b16,
 internvid10m_flt_l14, synthetic_cpu). Any field can be overridden on the command line with --key value

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from viclip import ViCLIPConfig
-from viclip.training import TrainingConfig, config_for_size
-from viclip.training.train import build_model
+from viclip.training import TrainingConfig, build_model, config_for_size
 
 
 def test_released_sizes_are_the_modeling_presets():

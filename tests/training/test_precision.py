@@ -25,7 +25,7 @@ def test_explicit_modes_are_kept_and_unknown_ones_refused():
 
 
 def test_both_trainers_resolve_auto_through_the_same_function(monkeypatch):
-    from viclip.training import train as accelerate_training
+    from viclip.training import accelerator as accelerate_training
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: False)

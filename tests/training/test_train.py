@@ -13,8 +13,9 @@ from tiny_data import REGULARISATION, tiny_batch, tiny_examples, tiny_model, tin
 from transformers import AutoModel, AutoProcessor
 
 from viclip import ViCLIPModel
+from viclip.training import build_model, train
+from viclip.training.accelerator import check_process_count
 from viclip.training.config import ConfigError
-from viclip.training.train import build_model, check_process_count, train
 from viclip_cli import main
 
 
@@ -108,7 +109,7 @@ def test_a_run_from_a_four_frame_folder_trains_on_four_frames_and_saves_a_four_f
     from viclip.data.synthetic import generate_synthetic_internvid
     from viclip.hub import save_hub_folder
     from viclip.processing import ViCLIPProcessor
-    from viclip.training import train as train_module
+    from viclip.training import loop as train_module
 
     folder = tmp_path / "four-frame-model"
     if with_processor:

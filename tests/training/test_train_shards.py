@@ -9,8 +9,8 @@ from tiny_data import REGULARISATION, tiny_model, tiny_train_config
 from viclip.data.prepare_shard import PrepareSettings, prepare_shard, write_json_atomic
 from viclip.data.prepared_format import CONFIG_FILE
 from viclip.data.synthetic import generate_synthetic_internvid
+from viclip.training import train
 from viclip.training.config import ConfigError, TrainingConfig
-from viclip.training.train import train
 from viclip_cli import main
 
 

@@ -20,8 +20,8 @@ from tiny_data import REGULARISATION, tiny_model, tiny_stream, tiny_train_config
 from viclip.training import (  # noqa: E402
     ViCLIPDataCollator,
     checkpointing,
+    train,
 )
-from viclip.training.train import train  # noqa: E402
 
 
 class RecordingCollator(ViCLIPDataCollator):
