@@ -31,6 +31,7 @@ COMMANDS: dict[tuple[str, ...], str] = {
     ("embed",): "viclip_cli.embed",
     ("index",): "viclip_cli.index",
     ("search",): "viclip_cli.search",
+    ("score",): "viclip_cli.score",
     ("evaluate", "classification"): "viclip_cli.evaluate_classification",
     ("evaluate", "retrieval"): "viclip_cli.evaluate_retrieval",
     ("evaluate", "kinetics"): "viclip_cli.evaluate_kinetics",

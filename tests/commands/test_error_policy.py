@@ -20,6 +20,7 @@ MISSING_INPUT: dict[tuple[str, ...], list[str]] = {
     ("finetune-classifier",): ["--train", "{missing}", "--output-dir", "{tmp}/out"],
     ("classify",): ["{missing}", "--model", "{tmp}/model", "--labels", "a,b"],
     ("embed",): ["--inputs", "{missing}", "--model", "{tmp}/model", "--output-dir", "{tmp}/out"],
+    ("score",): ["--inputs", "{missing}", "--model", "{tmp}/model"],
     ("index",): ["--embeddings", "{missing}", "--output-dir", "{tmp}/out"],
     ("search",): ["{missing}", "--model", "{tmp}/model", "--text", "a dog"],
     ("evaluate", "classification"): ["{missing}", "--model", "{tmp}/model"],

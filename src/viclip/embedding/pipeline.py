@@ -19,16 +19,15 @@ from typing import Any
 import numpy as np
 
 from ..data.run_lock import holds_run_lock
-from ..processing import ClipRangeWarning, VideoClip
-from .inputs import expand_windows, probe_duration, resolve_inputs
-from .optimize import optimize_for_inference
-from .prepared import (
-    FRAMES_BEFORE_NORMALISATION,
-    READ_COLUMNS,
-    decode_prepared_batch,
-    prepared_keys,
-    prepared_shards,
-    uint8_frames,
+from ..inference.engine import (
+    BatchSource,
+    EngineSettings,
+    WorkerSettings,
+    canonical_dtype,
+    decode_clips,
+    embed_batches,
+    optional_seconds,
+    ray_init,
 )
 from ..inference.loading import resolve_model
 from ..processing import VideoClip
@@ -208,7 +207,13 @@ def embed_videos(
     num_reused = len(keys) - len(todo)
 
     worker = WorkerSettings(
-        spec, video_processor, dtype, device, None if num_gpus else cpus_per_actor, optimize, batch_size
+        spec,
+        video_processor,
+        dtype,
+        device,
+        None if runner == "local" or num_gpus else cpus_per_actor,
+        optimize,
+        batch_size,
     )
     if not todo:
         batches: Iterator[dict[str, np.ndarray]] = iter(())

@@ -1,0 +1,260 @@
+"""Curation: score a captioned clip list (or InternVid rows) into a Parquet dataset, resumably.
+
+The folder holds ``data/part-*.parquet`` (every input column, ``viclip_score``, ``model``, ``model_revision``;
+with ``min_score`` only the rows at or above it), ``scoring_info.json`` (model fingerprint, protocol, threshold),
+``failures.jsonl`` and a ``README.md`` whose YAML makes ``datasets.load_dataset(folder)`` read the parts. Parts are
+written under a temporary name and renamed, so a killed run loses at most the rows since its last part; a rerun
+scores only the rows not yet there (kept or dropped) and refuses another model, protocol or threshold.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ViCLIPError
+from ..inference.engine import EngineSettings
+from ..inference.loading import resolve_model
+from .inputs import ScoringRow, read_scoring_inputs
+from .protocols import scoring_protocol
+from .scorer import ScoreFailure, iter_scores, score_distribution
+
+INFO_FILE = "scoring_info.json"
+FAILURES_FILE = "failures.jsonl"
+DATA_DIR = "data"
+DONE_FILE = "done.jsonl"  # keys of every row scored, kept or not, so a rerun skips them
+SCORE_COLUMN = "viclip_score"
+_README = """---
+configs:
+- config_name: default
+  data_files:
+  - split: train
+    path: data/*.parquet
+---
+# ViCLIP scores
+
+Rows of the input with their `viclip_score` (cosine of ViCLIP's video and text features), written by
+`viclip score`. See `scoring_info.json` for the model and protocol.
+"""
+
+
+class ScoringMismatchError(ViCLIPError, ValueError):
+    """The output folder holds scores of another model, protocol or threshold."""
+
+
+@dataclass
+class CurationResult:
+    output_dir: Path
+    num_rows: int  # pairs asked for
+    num_scored: int  # scored by this run
+    num_kept: int  # of those, at or above min_score
+    num_reused: int  # already in the folder
+    failures: list[ScoreFailure] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)  # this run's scores
+
+    def summary(self) -> str:
+        text = (
+            f"{self.num_rows} pairs: {self.num_scored} scored ({self.num_kept} kept), {self.num_reused} already "
+            f"done, {len(self.failures)} clips failed -> {self.output_dir}"
+        )
+        if self.scores:
+            text += "\nscores: " + score_distribution(np.asarray(self.scores))
+        return text
+
+
+def row_key(row: ScoringRow) -> str:
+    """A row's identity: its clip and text (hashed)."""
+    clip = row.clip
+    return hashlib.sha1(json.dumps([clip.path, clip.start_sec, clip.end_sec, row.text]).encode()).hexdigest()[
+        :20
+    ]
+
+
+def score_to_folder(
+    inputs: str | os.PathLike | Iterable[Any],
+    model: Any,
+    output_dir: str | os.PathLike,
+    *,
+    processor: Any = None,
+    video_root: str | os.PathLike | None = None,
+    protocol: str = "viclip",
+    min_score: float | None = None,
+    engine: EngineSettings | None = None,
+    dtype: str = "float32",
+    device: str | None = None,
+    optimize: str | None = None,
+    rows_per_part: int = 4096,
+    flush_seconds: float = 60.0,
+    progress: bool = True,
+) -> CurationResult:
+    """Score every (clip, text) row of ``inputs`` into the Parquet dataset ``output_dir`` (see the module).
+
+    Args:
+        inputs: a clip list with a ``text``/``caption`` column, InternVid rows (with ``video_root``), or pairs.
+        min_score: keep only the rows scoring at least this (``None``: keep all).
+    """
+    from tqdm.auto import tqdm
+
+    if min_score is not None and not np.isfinite(min_score):
+        raise ValueError(f"min_score must be a finite number, got {min_score}")
+    read = read_scoring_inputs(inputs, video_root)
+    spec, processor = resolve_model(model, processor)
+    scoring = scoring_protocol(protocol, processor)
+    folder = _open_folder(
+        Path(output_dir),
+        {"fingerprint": spec.fingerprint, **scoring.describe(), "min_score": min_score},
+        spec,
+    )
+    done = _done_keys(folder)
+    keys = [row_key(r) for r in read.rows]
+    todo = [i for i, k in enumerate(keys) if k not in done]
+    rows = [read.rows[i] for i in todo]
+    writer = _PartWriter(folder, spec.name, spec.revision, rows_per_part, flush_seconds)
+    failures: dict[ScoreFailure, None] = {}
+    scores: list[float] = []
+    kept = 0
+    try:
+        with tqdm(total=len(rows), desc="scoring", unit="pair", disable=not progress or not rows) as bar:
+            for scored in iter_scores(
+                rows,
+                spec.model if spec.model is not None else spec.folder,
+                processor=processor,
+                protocol=scoring,
+                engine=engine,
+                dtype=dtype,
+                device=device,
+                optimize=optimize,
+            ):
+                bar.update(1)
+                row = rows[scored.index]
+                if scored.failure is not None:
+                    failures[scored.failure] = None
+                    continue
+                scores.append(scored.score)
+                keep = min_score is None or scored.score >= min_score
+                kept += keep
+                writer.add(row, keys[todo[scored.index]], scored.score, keep)
+    finally:
+        writer.flush()
+    all_failures = [ScoreFailure(where, None, None, reason) for where, reason in read.unmatched]
+    all_failures += list(failures)
+    _write_failures(folder, all_failures)
+    return CurationResult(
+        folder, len(read.rows), len(scores), kept, len(read.rows) - len(rows), all_failures, scores
+    )
+
+
+def _open_folder(folder: Path, settings: dict[str, Any], spec) -> Path:
+    info_path = folder / INFO_FILE
+    if info_path.is_file():
+        stored = json.loads(info_path.read_text(encoding="utf-8"))
+        different = sorted(k for k in settings if stored.get(k) != settings[k])
+        if different:
+            raise ScoringMismatchError(
+                f"{folder} holds scores made with other settings ({', '.join(different)} differ): use another "
+                "--output-dir"
+            )
+        return folder
+    if folder.exists() and any(folder.iterdir()):
+        raise ScoringMismatchError(f"{folder} exists and is not a scoring folder (no {INFO_FILE})")
+    (folder / DATA_DIR).mkdir(parents=True, exist_ok=True)
+    info = {"format": "viclip-scores/1", "model": spec.name, "model_revision": spec.revision, **settings}
+    _atomic_write(info_path, json.dumps(info, indent=2))
+    _atomic_write(folder / "README.md", _README)
+    return folder
+
+
+def _done_keys(folder: Path) -> set[str]:
+    path = folder / DONE_FILE
+    if not path.is_file():
+        return set()
+    keys: set[str] = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            keys.update(json.loads(line))
+    return keys
+
+
+class _PartWriter:
+    """Buffers scored rows; writes each part atomically, then appends its keys (kept or not) to ``done.jsonl``."""
+
+    def __init__(self, folder: Path, model: str, revision: str, rows_per_part: int, flush_seconds: float):
+        self.folder, self.model, self.revision = folder, model, revision
+        self.rows_per_part, self.flush_seconds = rows_per_part, flush_seconds
+        self.kept: list[dict[str, Any]] = []
+        self.keys: list[str] = []
+        self.last_flush = time.monotonic()
+
+    def add(self, row: ScoringRow, key: str, score: float, keep: bool) -> None:
+        self.keys.append(key)
+        if keep:
+            columns = dict(row.columns) if row.columns else _pair_columns(row)
+            columns.update({SCORE_COLUMN: score, "model": self.model, "model_revision": self.revision})
+            self.kept.append(columns)
+        if len(self.keys) >= self.rows_per_part or time.monotonic() - self.last_flush >= self.flush_seconds:
+            self.flush()
+
+    def flush(self) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if self.kept:
+            table = pa.Table.from_pylist([_plain(r) for r in self.kept])
+            existing = sorted((self.folder / DATA_DIR).glob("part-*.parquet"))
+            target = self.folder / DATA_DIR / f"part-{len(existing):05d}.parquet"
+            temporary = target.with_name(f".{target.name}.tmp")
+            try:
+                pq.write_table(table, temporary)
+                os.replace(temporary, target)
+            finally:
+                temporary.unlink(missing_ok=True)
+        if self.keys:
+            with open(self.folder / DONE_FILE, "a", encoding="utf-8") as f:
+                f.write(json.dumps(self.keys) + "\n")
+        self.kept, self.keys = [], []
+        self.last_flush = time.monotonic()
+
+
+def _pair_columns(row: ScoringRow) -> dict[str, Any]:
+    return {
+        "path": row.clip.path,
+        "start_sec": row.clip.start_sec,
+        "end_sec": row.clip.end_sec,
+        "text": row.text,
+    }
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    """Input values as Parquet takes them (anything unusual as its JSON text)."""
+    plain = {}
+    for key, value in row.items():
+        if value is None or isinstance(value, (str, int, float, bool)):
+            plain[str(key)] = value
+        else:
+            plain[str(key)] = json.dumps(value, default=str)
+    return plain
+
+
+def _write_failures(folder: Path, failures: Sequence[ScoreFailure]) -> None:
+    lines = [
+        json.dumps({"path": f.path, "start_sec": f.start_sec, "end_sec": f.end_sec, "error": f.error})
+        for f in failures
+    ]
+    _atomic_write(folder / FAILURES_FILE, "".join(line + "\n" for line in lines))
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)

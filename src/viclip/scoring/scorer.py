@@ -1,0 +1,258 @@
+"""Text-video similarity for (clip, text) pairs at scale, on the inference engine.
+
+Each distinct clip is decoded and embedded once (decoding in CPU tasks, the model in actors, or in-process), each
+distinct text is encoded once in the driver by the text tower alone, and a pair's score is the cosine of the two
+L2-normalised float32 features (no temperature), as VBench and the InternVid curation compute it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..inference.engine import BatchSource, EngineSettings, WorkerSettings, canonical_dtype, embed_batches
+from ..inference.loading import ModelSpec, resolve_model
+from .inputs import ScoringRow
+from .protocols import ScoringProtocol, scoring_protocol
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ScoreFailure:
+    """A clip that could not be scored, and why (every row of that clip fails with it)."""
+
+    path: str
+    start_sec: float | None
+    end_sec: float | None
+    error: str
+
+    def describe(self) -> str:
+        if self.start_sec is None and self.end_sec is None:
+            return self.path
+        return f"{self.path} [{self.start_sec}, {self.end_sec}] s"
+
+
+@dataclass(frozen=True)
+class ScoredRow:
+    """The outcome of one input row: its index among the inputs, its score (``None`` when its clip failed)."""
+
+    index: int
+    score: float | None
+    failure: ScoreFailure | None = None
+
+
+@dataclass
+class ScoreResult:
+    """Every row's score (``None`` for the rows of a clip that failed), the failures and the workers' timings."""
+
+    rows: list[ScoringRow]
+    scores: list[float | None]
+    failures: list[ScoreFailure] = field(default_factory=list)
+    model: str = ""
+    model_revision: str = ""
+    protocol: dict[str, Any] = field(default_factory=dict)
+    model_seconds: float = 0.0
+    input_wait_seconds: float = 0.0
+
+    @property
+    def valid_scores(self) -> np.ndarray:
+        return np.asarray([s for s in self.scores if s is not None], dtype=np.float64)
+
+    def quantiles(
+        self, points: Sequence[float] = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
+    ) -> dict[float, float]:
+        values = self.valid_scores
+        return {} if not len(values) else {q: float(np.quantile(values, q)) for q in points}
+
+    def summary(self) -> str:
+        scored = len(self.valid_scores)
+        text = f"{len(self.rows)} pairs: {scored} scored, {len(self.rows) - scored} failed"
+        if scored:
+            text += f"; mean {self.valid_scores.mean():.4f}; " + score_distribution(self.valid_scores)
+        return text
+
+
+def score_distribution(values: np.ndarray) -> str:
+    """``min / p10 / p25 / median / p75 / p90 / max`` of the scores, one line."""
+    names = ("min", "p10", "p25", "median", "p75", "p90", "max")
+    points = np.quantile(values, (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0))
+    return " ".join(f"{name} {value:.4f}" for name, value in zip(names, points))
+
+
+def text_features(spec: ModelSpec, processor: Any, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
+    """``(len(texts), dim)`` L2-normalised float32 features of ``texts`` from the text tower alone (float32, CPU;
+    texts cost little next to videos, and float32 is what VBench uses)."""
+    import torch
+    import torch.nn.functional as F
+
+    if spec.model is not None:
+        model, project = spec.model, None
+    else:
+        from transformers.utils import logging as hf_logging
+
+        from ..modeling import ViCLIPTextModelWithProjection
+
+        verbosity = hf_logging.get_verbosity()
+        hf_logging.set_verbosity_error()  # the load report lists the vision tower as unused: expected here
+        hf_logging.disable_progress_bar()
+        try:
+            model = ViCLIPTextModelWithProjection.from_pretrained(spec.folder, dtype=torch.float32)
+        finally:
+            hf_logging.set_verbosity(verbosity)
+            hf_logging.enable_progress_bar()
+        project = True
+    model = model.eval()
+    device = next(model.parameters()).device
+    config = model.config
+    vocab_size = getattr(config, "text_config", config).vocab_size
+    chunks = []
+    with torch.inference_mode():
+        for start in range(0, len(texts), batch_size):
+            ids = processor(text=list(texts[start : start + batch_size]), return_tensors="pt")["input_ids"]
+            if int(ids.max()) >= vocab_size:
+                raise ValueError(
+                    f"the tokenizer produced token id {int(ids.max())} but the model's vocabulary has {vocab_size} "
+                    "tokens: the processor does not belong to this model"
+                )
+            ids = ids.to(device)
+            if project:
+                features = model(input_ids=ids).text_embeds
+            else:
+                features = model.get_text_features(input_ids=ids).pooler_output
+            chunks.append(F.normalize(features.float(), dim=-1).cpu().numpy())
+    return np.concatenate(chunks)
+
+
+def iter_scores(
+    rows: Sequence[ScoringRow],
+    model: Any,
+    *,
+    processor: Any = None,
+    protocol: str | ScoringProtocol = "viclip",
+    engine: EngineSettings | None = None,
+    dtype: str = "float32",
+    device: str | None = None,
+    optimize: str | None = None,
+    timings: dict[str, float] | None = None,
+) -> Iterator[ScoredRow]:
+    """The rows' scores as their clips come back from the model workers (any order); see :func:`score_pairs`.
+
+    ``timings``, if given, receives the workers' summed ``model_sec`` and ``input_wait_sec``.
+    """
+    engine = engine or EngineSettings()
+    spec, processor = resolve_model(model, processor)
+    if isinstance(protocol, str):
+        protocol = scoring_protocol(protocol, processor)
+    texts = list(dict.fromkeys(row.text for row in rows))
+    text_index = {text: i for i, text in enumerate(texts)}
+    features = text_features(spec, processor, texts) if texts else np.zeros((0, 1), np.float32)
+    clips = list(dict.fromkeys(row.clip for row in rows))
+    rows_of_clip: dict[int, list[int]] = defaultdict(list)
+    clip_id = {clip: i for i, clip in enumerate(clips)}
+    for index, row in enumerate(rows):
+        rows_of_clip[clip_id[row.clip]].append(index)
+    if not clips:
+        return
+    nan = float("nan")
+    source = BatchSource(
+        protocol.decode,
+        rows={
+            "path": np.asarray([c.path for c in clips], dtype=object).astype(str),
+            "start_sec": np.asarray([nan if c.start_sec is None else c.start_sec for c in clips], np.float64),
+            "end_sec": np.asarray([nan if c.end_sec is None else c.end_sec for c in clips], np.float64),
+            "clip_id": np.arange(len(clips), dtype=np.int64),
+        },
+        decode_kwargs=protocol.decode_kwargs,
+    )
+    worker = WorkerSettings(
+        spec,
+        protocol.normaliser,
+        canonical_dtype(dtype),
+        device,
+        None if engine.runner == "local" or engine.num_gpus else engine.cpus_per_actor,
+        optimize,
+        engine.batch_size,
+    )
+    for batch in embed_batches(source, worker, engine):
+        if timings is not None:
+            for name in ("model_sec", "input_wait_sec"):
+                timings[name] = timings.get(name, 0.0) + float(np.sum(batch[name]))
+        for position, cid in enumerate(batch["clip_id"]):
+            clip = clips[int(cid)]
+            error = str(batch["error"][position])
+            if error:
+                failure = ScoreFailure(clip.path, clip.start_sec, clip.end_sec, error)
+                for index in rows_of_clip[int(cid)]:
+                    yield ScoredRow(index, None, failure)
+                continue
+            embedding = np.asarray(batch["embedding"][position], dtype=np.float32)
+            for index in rows_of_clip[int(cid)]:
+                score = float(embedding @ features[text_index[rows[index].text]])
+                yield ScoredRow(index, score)
+
+
+def score_pairs(
+    rows: Sequence[ScoringRow],
+    model: Any,
+    *,
+    processor: Any = None,
+    protocol: str = "viclip",
+    engine: EngineSettings | None = None,
+    dtype: str = "float32",
+    device: str | None = None,
+    optimize: str | None = None,
+    progress: bool = True,
+) -> ScoreResult:
+    """Score every (clip, text) row: the cosine of ViCLIP's video and text features.
+
+    Args:
+        rows: :class:`~.inputs.ScoringRow` s (:func:`~.inputs.read_scoring_inputs` reads lists and pairs).
+        model: a saved ViCLIP folder, a Hub id, or a ``ViCLIPModel`` (then pass ``processor``).
+        protocol: ``"viclip"`` (the model's video processor, the paper's evaluation) or ``"vbench"`` (VBench
+            0.1.5's frames and transform, to reproduce its ``overall_consistency`` / ``temporal_style``).
+        engine: where decoding and the model run (default: Ray, a local instance unless ``ray_address``).
+        dtype: the video tower's compute dtype; texts are always encoded in float32.
+
+    Unreadable videos are not fatal: their rows score ``None`` and are listed in ``failures``.
+    """
+    from tqdm.auto import tqdm
+
+    spec, processor = resolve_model(model, processor)
+    scoring = scoring_protocol(protocol, processor)
+    scores: list[float | None] = [None] * len(rows)
+    failures: dict[ScoreFailure, None] = {}
+    timings: dict[str, float] = {}
+    with tqdm(total=len(rows), desc="scoring", unit="pair", disable=not progress or not rows) as bar:
+        for scored in iter_scores(
+            rows,
+            spec.model if spec.model is not None else spec.folder,
+            processor=processor,
+            protocol=scoring,
+            engine=engine,
+            dtype=dtype,
+            device=device,
+            optimize=optimize,
+            timings=timings,
+        ):
+            scores[scored.index] = scored.score
+            if scored.failure is not None:
+                failures[scored.failure] = None
+            bar.update(1)
+    for failure in failures:
+        logger.warning("skipped %s: %s", failure.describe(), failure.error)
+    return ScoreResult(
+        list(rows),
+        scores,
+        list(failures),
+        spec.name,
+        spec.revision,
+        scoring.describe(),
+        timings.get("model_sec", 0.0),
+        timings.get("input_wait_sec", 0.0),
+    )

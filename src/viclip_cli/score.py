@@ -1,0 +1,253 @@
+"""Score (video, text) pairs with ViCLIP: VBench's consistency dimensions exactly, or captioned clips for curation.
+
+--protocol vbench reproduces VBench 0.1.5's overall_consistency / temporal_style (its frames, transform and raw
+cosine) and writes OUTPUT_PATH/NAME_eval_results.json in VBench's layout. Inputs as VBench: --videos-path (a video or
+a folder; the prompt is the file name without "-<n>", or --prompt / --prompt-file), or --full-info with VBench's
+standard prompt JSON.
+
+--protocol viclip (the default) scores a clip list with a text or caption column (or InternVid rows with
+--video-root) with the paper's evaluation preprocessing; --output-dir writes every input column plus viclip_score as
+a Parquet dataset (resumable; --min-score keeps the rows at or above it), and the summary prints the distribution.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .base import CommandError, UsageError
+from .options import (
+    add_model_arguments,
+    check_model_reference,
+    check_output_dir,
+    check_output_file,
+    positive_int,
+    resolve_device,
+)
+
+HELP = "score (video, text) pairs: VBench's ViCLIP dimensions exactly, or captioned clips for curation"
+EPILOG = (
+    "examples: viclip score --protocol vbench --videos-path videos/ --model ./ViCLIP-L-14 --output-path out --name run1\n"
+    "          viclip score --protocol vbench --full-info VBench_full_info.json --videos-path videos/ "
+    "--dimension temporal_style --model DIR --output-path out --name run1\n"
+    "          viclip score --inputs clips.csv --model DIR --output-dir scored/ --min-score 0.25 --plot scores.png"
+)
+DIMENSIONS = ("overall_consistency", "temporal_style")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = EPILOG
+    parser.add_argument(
+        "--protocol", choices=["viclip", "vbench"], default="viclip", help="(default: viclip)"
+    )
+    vbench = parser.add_argument_group("vbench protocol")
+    vbench.add_argument("--videos-path", default=None, metavar="PATH", help="a video or a folder of videos")
+    vbench.add_argument("--prompt", default=None, help="the prompt of the one video of --videos-path")
+    vbench.add_argument("--prompt-file", default=None, metavar="JSON", help="{video file name: prompt}")
+    vbench.add_argument("--full-info", default=None, metavar="JSON", help="VBench's full-info prompt list")
+    vbench.add_argument("--dimension", default="overall_consistency", help=f"one of {', '.join(DIMENSIONS)}")
+    vbench.add_argument(
+        "--output-path", default=None, metavar="DIR", help="where NAME_eval_results.json goes"
+    )
+    vbench.add_argument("--name", default="results", help="the results file's prefix (default: results)")
+    pairs = parser.add_argument_group("viclip protocol")
+    pairs.add_argument(
+        "--inputs", default=None, metavar="LIST", help="a clip list with a text/caption column"
+    )
+    pairs.add_argument("--video-root", default=None, metavar="DIR", help="base folder of the list's videos")
+    pairs.add_argument(
+        "--output-dir", default=None, metavar="DIR", help="a Parquet dataset of the scored rows"
+    )
+    pairs.add_argument("--min-score", type=float, default=None, help="keep only rows scoring at least this")
+    pairs.add_argument("--plot", default=None, metavar="PNG", help="a histogram of the scores")
+    add_model_arguments(parser)
+    engine = parser.add_argument_group("engine")
+    engine.add_argument(
+        "--engine",
+        choices=["auto", "local", "ray"],
+        default="auto",
+        help="auto: in this process on one machine without GPUs, Ray with --ray-address or --num-gpus",
+    )
+    engine.add_argument("--ray-address", default=None, metavar="ADDR", help="a Ray cluster to run on")
+    engine.add_argument("--num-gpus", type=int, default=0, metavar="N", help="model actors, one per GPU")
+    engine.add_argument(
+        "--num-cpu-actors", type=positive_int, default=1, metavar="N", help="CPU model actors"
+    )
+    engine.add_argument(
+        "--cpus-per-actor", type=positive_int, default=1, metavar="N", help="torch threads each"
+    )
+    engine.add_argument(
+        "--optimize", choices=["none", "compile"], default="none", help="torch.compile the tower"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _engine(args: argparse.Namespace):
+    from viclip.inference import EngineSettings
+
+    if args.num_gpus < 0:
+        raise UsageError(f"--num-gpus must be 0 or more, got {args.num_gpus}")
+    runner = args.engine
+    if runner == "auto":
+        runner = "ray" if args.ray_address or args.num_gpus else "local"
+    elif runner == "local" and (args.ray_address or args.num_gpus):
+        raise UsageError("--engine local runs in this process: drop --ray-address/--num-gpus")
+    engine = EngineSettings(
+        runner, args.ray_address, args.num_gpus, args.num_cpu_actors, args.cpus_per_actor, args.batch_size
+    )
+    return engine
+
+
+def _check(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    for flag in ("inputs", "videos_path", "prompt_file", "full_info", "video_root"):
+        value = getattr(args, flag)
+        if value is not None and not Path(value).exists():
+            raise UsageError(f"--{flag.replace('_', '-')} {value!r} does not exist")
+    check_model_reference(args.model)
+    if args.protocol == "vbench":
+        given = [
+            f for f in ("inputs", "output_dir", "min_score", "video_root") if getattr(args, f) is not None
+        ]
+        if given:
+            raise UsageError(
+                f"--{given[0].replace('_', '-')} is for --protocol viclip; vbench takes --videos-path"
+            )
+        if args.videos_path is None:
+            raise UsageError("--protocol vbench needs --videos-path")
+        if args.dimension not in DIMENSIONS:
+            raise UsageError(
+                f"VBench computes {' and '.join(DIMENSIONS)} with ViCLIP, not --dimension {args.dimension!r}"
+            )
+        if args.full_info is not None and (args.prompt is not None or args.prompt_file is not None):
+            raise UsageError("--full-info names the prompts: drop --prompt/--prompt-file")
+        if args.output_path is not None:
+            check_output_dir(args.output_path, "--output-path")
+    else:
+        given = [
+            f
+            for f in ("videos_path", "prompt", "prompt_file", "full_info", "output_path")
+            if getattr(args, f)
+        ]
+        if given:
+            raise UsageError(f"--{given[0].replace('_', '-')} is for --protocol vbench")
+        if args.inputs is None:
+            raise UsageError("--protocol viclip needs --inputs (a clip list with a text or caption column)")
+        if args.output_dir is not None:
+            check_output_dir(args.output_dir)
+        if args.min_score is not None and args.output_dir is None:
+            raise UsageError("--min-score selects rows for --output-dir: give --output-dir")
+    check_output_file(args.plot, "--plot")
+
+
+def run(args: argparse.Namespace) -> int:
+    _check(args)
+    engine = _engine(args)
+    device = resolve_device(args.device) if args.device is not None and not args.ray_address else args.device
+    optimize = None if args.optimize == "none" else args.optimize
+    if args.protocol == "vbench":
+        return _run_vbench(args, engine, device, optimize)
+    return _run_pairs(args, engine, device, optimize)
+
+
+def _warn(args: argparse.Namespace, failures) -> None:
+    for failure in failures:
+        print(f"{args._prog}: warning: skipped {failure.describe()}: {failure.error}", file=sys.stderr)
+
+
+def _run_vbench(args, engine, device, optimize) -> int:
+    from viclip.processing import VideoClip
+    from viclip.scoring import ScoringRow, custom_inputs, full_info_inputs, score_pairs
+    from viclip.scoring.vbench import vbench_results, write_vbench_results
+
+    if args.full_info is not None:
+        videos = full_info_inputs(args.full_info, args.videos_path, args.dimension)
+    else:
+        videos = custom_inputs(args.videos_path, args.prompt, args.prompt_file)
+    rows = [ScoringRow(VideoClip(v.path), v.prompt) for v in videos]
+    result = score_pairs(
+        rows,
+        args.model,
+        protocol="vbench",
+        engine=engine,
+        dtype=args.dtype,
+        device=device,
+        optimize=optimize,
+        progress=not args.quiet,
+    )
+    _warn(args, result.failures)
+    scored = [(row.clip.path, score) for row, score in zip(rows, result.scores) if score is not None]
+    if not scored:
+        raise CommandError(f"no video of {args.videos_path} could be scored ({len(rows)} failed)")
+    results = vbench_results(args.dimension, scored)
+    print(f"{args.dimension}: {results[args.dimension][0]:.6f} ({result.summary()}; engine {engine.runner})")
+    if args.output_path is not None:
+        print(f"-> {write_vbench_results(args.output_path, args.name, results)}")
+    return 0
+
+
+def _run_pairs(args, engine, device, optimize) -> int:
+    import numpy as np
+
+    if args.output_dir is not None:
+        from viclip.scoring import score_to_folder
+
+        result = score_to_folder(
+            args.inputs,
+            args.model,
+            args.output_dir,
+            video_root=args.video_root,
+            min_score=args.min_score,
+            engine=engine,
+            dtype=args.dtype,
+            device=device,
+            optimize=optimize,
+            progress=not args.quiet,
+        )
+        scores, failures, summary = result.scores, result.failures, result.summary()
+    else:
+        from viclip.scoring import read_scoring_inputs, score_pairs
+
+        read = read_scoring_inputs(args.inputs, args.video_root)
+        result = score_pairs(
+            read.rows,
+            args.model,
+            engine=engine,
+            dtype=args.dtype,
+            device=device,
+            optimize=optimize,
+            progress=not args.quiet,
+        )
+        scores = [s for s in result.scores if s is not None]
+        failures = [*result.failures]
+        for where, reason in read.unmatched:
+            print(f"{args._prog}: warning: skipped {where}: {reason}", file=sys.stderr)
+        summary = result.summary()
+    _warn(args, failures)
+    print(f"{summary} (engine {engine.runner})")
+    if not scores and failures:
+        raise CommandError("no pair could be scored")
+    if args.plot is not None and scores:
+        print(f"-> {plot_histogram(np.asarray(scores), args.plot)}")
+    return 0
+
+
+def plot_histogram(scores, path: str) -> str:
+    import matplotlib
+    import numpy as np
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(7, 4))
+    axes.hist(scores, bins=min(50, max(10, len(scores) // 5)), color="#3b6ea5")
+    axes.axvline(float(np.median(scores)), color="k", ls="--", label="median")
+    axes.set_xlabel("viclip_score (cosine)")
+    axes.set_ylabel("pairs")
+    axes.set_title(f"{len(scores)} scored pairs")
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path
