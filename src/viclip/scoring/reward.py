@@ -114,7 +114,7 @@ class ViCLIPReward(nn.Module):
     def _checkpoint_video_blocks(self) -> None:
         # transformers checkpoints a block only in training mode: the blocks alone are put in it, every module
         # inside them stays in eval mode (no dropout, no drop path) and the tower's masking stays off.
-        self.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        self.model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
         self._checkpointed = list(self.model.vision_model.encoder.layers)
 
     def train(self, mode: bool = True) -> ViCLIPReward:
