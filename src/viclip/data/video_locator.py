@@ -48,3 +48,18 @@ class VideoLocator:
             if whole.is_file():
                 return VideoClip(str(whole), start_sec, end_sec)
         return None
+
+    def locate_row(self, raw: dict, where: str, unmatched: list[tuple[str, str]]) -> VideoClip | None:
+        """The clip of a raw InternVid row; ``None`` (with ``(where, reason)`` appended to ``unmatched``) for a
+        malformed row or one whose video is not under ``video_root``."""
+        from .annotations import AnnotationError, parse_row
+
+        try:
+            row = parse_row(raw)
+        except AnnotationError as error:
+            unmatched.append((where, str(error)))
+            return None
+        clip = self.locate(row.youtube_id, row.start_sec, row.end_sec)
+        if clip is None:
+            unmatched.append((where, f"no video for YoutubeID {row.youtube_id} under {self.video_root}"))
+        return clip

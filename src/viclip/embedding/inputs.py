@@ -71,7 +71,7 @@ def _read_list(path: Path, video_root: str | os.PathLike | None, unmatched: list
         if YOUTUBE_ID in raw:
             if locator is None:
                 locator = _internvid_locator(video_root, where)
-            clip = _internvid_clip(raw, locator, where, unmatched)
+            clip = locator.locate_row(raw, where, unmatched)
             if clip is not None:
                 yield clip
             continue
@@ -84,20 +84,6 @@ def _internvid_locator(video_root, where: str):
     if video_root is None:
         raise ValueError(f"{where}: InternVid rows (YoutubeID) need video_root, the folder of their videos")
     return VideoLocator(video_root)
-
-
-def _internvid_clip(raw: Mapping[str, Any], locator, where: str, unmatched: list) -> VideoClip | None:
-    from ..data.annotations import AnnotationError, parse_row
-
-    try:
-        row = parse_row(raw)
-    except AnnotationError as error:
-        unmatched.append((where, str(error)))
-        return None
-    clip = locator.locate(row.youtube_id, row.start_sec, row.end_sec)
-    if clip is None:
-        unmatched.append((where, f"no video for YoutubeID {row.youtube_id} under {locator.video_root}"))
-    return clip
 
 
 def plan_windows(duration_sec: float, window_sec: float, stride_sec: float) -> list[tuple[float, float]]:

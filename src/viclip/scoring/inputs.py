@@ -70,7 +70,7 @@ def read_scoring_inputs(
         text = _text(raw[text_column], where)
         if "YoutubeID" in raw:
             locator = locator or _locator(video_root, where)
-            clip = _internvid_clip(raw, locator, where, result.unmatched)
+            clip = locator.locate_row(raw, where, result.unmatched)
             if clip is None:
                 continue
         else:
@@ -93,17 +93,3 @@ def _locator(video_root: str | os.PathLike | None, where: str):
     if video_root is None:
         raise ValueError(f"{where}: InternVid rows (YoutubeID) need --video-root, the folder of their videos")
     return VideoLocator(video_root)
-
-
-def _internvid_clip(raw: dict, locator, where: str, unmatched: list) -> VideoClip | None:
-    from ..data.annotations import AnnotationError, parse_row
-
-    try:
-        row = parse_row(raw)
-    except AnnotationError as error:
-        unmatched.append((where, str(error)))
-        return None
-    clip = locator.locate(row.youtube_id, row.start_sec, row.end_sec)
-    if clip is None:
-        unmatched.append((where, f"no video for YoutubeID {row.youtube_id} under {locator.video_root}"))
-    return clip
