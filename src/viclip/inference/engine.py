@@ -209,13 +209,14 @@ def ray_init(ray_address: str | None) -> None:
     """Join ``ray_address`` (``None``: the running instance, or a new local one), quietly."""
     import ray
 
+    from ..data.ray_runtime import quiet_ray_data, quiet_ray_logging
+
+    quiet_ray_logging()
     if not ray.is_initialized():
         ray.init(
             address=ray_address, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING
         )
-    context = ray.data.DataContext.get_current()
-    context.enable_progress_bars = False
-    context.print_on_execution_start = False
+    quiet_ray_data()
 
 
 def embed_batches(
