@@ -9,7 +9,7 @@ import viclip
 
 PACKAGE = Path(viclip.__file__).parent
 
-# subpackage -> the subpackages it may import (the root's private helpers _lazy, _registration and version are
+# subpackage -> the subpackages it may import (the root's helpers _lazy, _registration, errors and version are
 # open to all). The order is the architecture: modeling -> processing -> hub / data / conversion -> inference ->
 # evaluation / embedding / scoring (none imports another) -> training -> classification -> demo -> commands.
 ALLOWED: dict[str, set[str]] = {
@@ -26,7 +26,7 @@ ALLOWED: dict[str, set[str]] = {
     "scoring": {"modeling", "processing", "data", "inference"},
     "demo": {"modeling", "processing", "data", "hub", "conversion", "inference", "evaluation", "training"},
 }
-ROOT_INTERNALS = {"_lazy", "_registration", "version"}
+ROOT_INTERNALS = {"_lazy", "_registration", "errors", "version"}
 
 
 def _imported_subpackages(path: Path) -> set[str]:

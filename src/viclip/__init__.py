@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from . import _registration
 from ._lazy import lazy_exports
+from .errors import ViCLIPError
 from .version import __version__
 
 _EXPORTS: dict[str, str] = {
@@ -43,7 +44,7 @@ _EXPORTS: dict[str, str] = {
     "read_video_clip": "processing",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = sorted([*_EXPORTS, "ViCLIPError"])
 
 if TYPE_CHECKING:
     from .conversion import ConversionError, convert_checkpoint

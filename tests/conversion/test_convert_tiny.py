@@ -21,7 +21,7 @@ ATOL = 1e-5
 EXPECTED_FILES = {
     "README.md", "config.json", "model.safetensors", "processor_config.json", "tokenizer.json",
     "tokenizer_config.json", "configuration_viclip.py", "modeling_viclip.py", "processing_viclip.py",
-    "video_processing_viclip.py", "text_cleaning.py", "video_reading.py", "video_clip.py",
+    "video_processing_viclip.py", "text_cleaning.py", "video_reading.py", "video_clip.py", "errors.py",
 }  # fmt: skip
 ALLOWED_THIRD_PARTY = {
     "torch",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from ..errors import ViCLIPError
 
-class ConversionError(Exception):
+
+class ConversionError(ViCLIPError):
     """A conversion stopped for a reason the user can fix (bad file, wrong size, existing output...)."""
 
 

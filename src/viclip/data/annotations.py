@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from ..errors import ViCLIPError
+
 YOUTUBE_ID = "YoutubeID"
 START = "Start_timestamp"
 END = "End_timestamp"
@@ -50,7 +52,7 @@ class SkipReason(str, Enum):
     PROCESSING_ERROR = "processing_error"
 
 
-class AnnotationError(ValueError):
+class AnnotationError(ViCLIPError, ValueError):
     """A row that cannot become an example; ``reason`` says why."""
 
     def __init__(self, reason: SkipReason, message: str):

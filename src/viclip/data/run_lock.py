@@ -20,12 +20,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
+from ..errors import ViCLIPError
+
 RUN_LOCK_FILE = ".viclip-run.lock"
 
 _Function = TypeVar("_Function", bound=Callable)
 
 
-class FolderInUseError(RuntimeError):
+class FolderInUseError(ViCLIPError, RuntimeError):
     """Another run holds the output folder's lock."""
 
 

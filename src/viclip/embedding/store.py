@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..data.run_lock import RUN_LOCK_FILE
+from ..errors import ViCLIPError
 
 INFO_FILE = "embedding_info.json"
 FAILURES_FILE = "failures.jsonl"
@@ -39,7 +40,7 @@ ClipKey = tuple[str, float | None, float | None]
 _MATCHING_SETTINGS = ("format", "fingerprint", "dtype", "window_sec", "stride_sec", "dim")
 
 
-class EmbeddingMismatchError(ValueError):
+class EmbeddingMismatchError(ViCLIPError, ValueError):
     """``output_dir`` holds embeddings made with another model or other settings."""
 
 

@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..errors import ViCLIPError
+
 # The files a Hub folder carries so that it loads through trust_remote_code without the viclip package.
 REMOTE_CODE_FILES = (
     "configuration_viclip.py",
@@ -32,7 +34,7 @@ AUTO_CLASS_OF_MODEL = {
 }
 
 
-class HubFolderError(Exception):
+class HubFolderError(ViCLIPError):
     """A Hub folder could not be written or is not self-contained; the message is one line."""
 
 

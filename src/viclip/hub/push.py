@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import ViCLIPError
 from .folder import AUTO_CLASS_OF_MODEL, REMOTE_CODE_FILES, HubFolderError, check_remote_code_imports
 
 REQUIRED_FILES = (
@@ -24,7 +25,7 @@ REQUIRED_FILES = (
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json")
 
 
-class PushError(Exception):
+class PushError(ViCLIPError):
     """The folder cannot be pushed (missing files, does not load, Hub refused); the message is one line."""
 
 

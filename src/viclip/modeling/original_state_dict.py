@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 import torch
 
+from ..errors import ViCLIPError
 from .configuration_viclip import ViCLIPConfig
 
 __all__ = [
@@ -57,7 +58,7 @@ _TOWERS = [("vision_encoder", "vision_model", "vision_config"), ("text_encoder",
 _BLOCK_KEY = re.compile(r"^(vision_encoder|text_encoder)\.transformer\.resblocks\.(\d+)\.(.+)$")
 
 
-class StateDictMismatchError(ValueError):
+class StateDictMismatchError(ViCLIPError, ValueError):
     """The state dict does not fit the configuration: missing, unexpected or mis-shaped keys (all listed)."""
 
 

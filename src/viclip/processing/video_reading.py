@@ -30,6 +30,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from .errors import ViCLIPError  # a sibling without imports: Hub folders' remote code carries it along
+
 SAMPLING_STRATEGIES = ("middle", "random", "demo")
 DEFAULT_DECODE_TIMEOUT = 120.0
 """Seconds one ``read_video_clip`` may take before the clip is given up (a generous bound for a 4K seek)."""
@@ -42,7 +44,7 @@ _SEEK_BACKOFF_SEC = 1.0
 _TRUNCATION_TOLERANCE_SEC = 0.5
 
 
-class VideoDecodeError(Exception):
+class VideoDecodeError(ViCLIPError):
     """A video file cannot be read: missing, empty, not a video, truncated, or a bad time range."""
 
     def __init__(self, path: "str | os.PathLike[str]", cause: str) -> None:

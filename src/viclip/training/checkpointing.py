@@ -18,13 +18,15 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from ..errors import ViCLIPError
+
 logger = logging.getLogger(__name__)
 
 _STEP_DIR = re.compile(r"^step-(\d+)$")
 TRAINER_STATE = "trainer_state_rank{rank}.json"
 
 
-class CheckpointError(RuntimeError):
+class CheckpointError(ViCLIPError, RuntimeError):
     """A checkpoint that cannot be resumed (missing, incomplete, or from a different world size)."""
 
 

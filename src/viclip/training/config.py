@@ -20,12 +20,13 @@ from typing import Any
 
 import yaml
 
+from ..errors import ViCLIPError
 from .precision import MIXED_PRECISION_MODES
 
 BUILTIN_CONFIGS = Path(__file__).parent / "configs"
 
 
-class ConfigError(ValueError):
+class ConfigError(ViCLIPError, ValueError):
     """A training config that cannot be used (unknown key, wrong type, missing file)."""
 
 
