@@ -50,7 +50,9 @@ def test_saved_index_loads_and_answers_the_same(tmp_path):
     vectors, queries = unit_vectors(300), unit_vectors(3, seed=2)
     index = VectorIndex.build(vectors, clips(300), kind="ivf", info={"model": "m"})
     index.save(tmp_path / "index")
-    index.save(tmp_path / "index")  # replacing an existing folder
+    with pytest.raises(FileExistsError, match="already holds a vector index"):
+        index.save(tmp_path / "index")  # never replaced silently
+    index.save(tmp_path / "index", overwrite=True)
     loaded = VectorIndex.load(tmp_path / "index")
     assert loaded.search(queries, 4) == index.search(queries, 4)
     assert (loaded.kind, loaded.info["model"], len(loaded)) == ("ivf", "m", 300)
