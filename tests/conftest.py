@@ -11,8 +11,8 @@ import torch
 from safetensors.torch import load_file
 
 from viclip import ViCLIPConfig
-from viclip_cli import main
 from viclip.data.synthetic import write_video as encode_video
+from viclip_cli import main
 from viclip_testing import ASSETS, TINY_CHECKPOINT, TINY_DEV, convert_tiny_argv, tiny_dev_config
 
 

@@ -46,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from viclip.hub import PushError, check_folder, check_repo_id, list_upload_files, push_folder
+
     from .options import require_dir
 
     require_dir(args.folder)
@@ -54,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
     except PushError as error:
         raise UsageError(str(error)) from None
     from viclip.hub.model_card import with_evaluation_results
+
     from .convert import evaluation_tables
 
     tables = evaluation_tables(args.results)

@@ -41,7 +41,9 @@ def test_augment_false_with_shards_is_refused_before_any_synthetic_video_is_made
 )  # fmt: skip
 def test_a_bad_setting_is_one_line_exit_2_and_nothing_written(tmp_path, capsys, argv, message):
     out = tmp_path / "run"
-    code, err = run(capsys, [*(str(arg).replace("{tmp}", str(tmp_path)) for arg in argv), "--output_dir", out])
+    code, err = run(
+        capsys, [*(str(arg).replace("{tmp}", str(tmp_path)) for arg in argv), "--output_dir", out]
+    )
     assert code == 2
     assert err.startswith(f"viclip train: error: {message.format(tmp=tmp_path)}") and err.count("\n") == 1, (
         err

@@ -28,9 +28,9 @@ sys.exit(main(sys.argv[1:]))
 
 def test_full_disk_stops_the_download_in_one_line_leaving_nothing_partial_and_a_rerun_completes(
     tmp_path,
-    fake_yt_dlp,
-    annotations,
-    synthetic,  # noqa: F811  (the fixtures imported above)
+    fake_yt_dlp,  # noqa: F811  (the fixture imported above)
+    annotations,  # noqa: F811
+    synthetic,
 ):
     assert synthetic.video_paths[0].stat().st_size > 2048
     out = tmp_path / "videos"

@@ -106,7 +106,9 @@ def test_full_disk_stops_prepare_in_one_line_leaving_no_partial_shard_and_a_reru
     needed, rest = rest.split(" ", 1)
     assert int(needed) == (prepared.folder / "shards" / shard).stat().st_size  # exactly the whole shard
     assert rest == "bytes; free space and rerun the same command: finished work is kept"
-    assert not list((out / "shards").glob("*")) and not list((out / "records").glob("*.json"))  # nothing partial
+    assert not list((out / "shards").glob("*")) and not list(
+        (out / "records").glob("*.json")
+    )  # nothing partial
 
     report = _rerun(prepared, out)  # space freed
     assert report.complete

@@ -5,10 +5,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from viclip_cli import main
 from viclip.data.synthetic import DIRECTIONS, caption_for, generate_synthetic_internvid
 from viclip.demo import direction_accuracy, example_video_path, read_held_out_clips
 from viclip.training import TrainingConfig
+from viclip_cli import main
 
 
 def test_demo_config_is_a_builtin_training_config():

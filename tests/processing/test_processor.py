@@ -119,7 +119,13 @@ def test_saved_processor_loads_as_hub_remote_code_without_viclip(tmp_path):
         processor.save_pretrained(tmp_path / "model")
     finally:
         del ViCLIPProcessor._auto_class, ViCLIPVideoProcessor._auto_class
-    copied = {"processing_viclip.py", "video_processing_viclip.py", "video_reading.py", "text_cleaning.py", "errors.py"}
+    copied = {
+        "processing_viclip.py",
+        "video_processing_viclip.py",
+        "video_reading.py",
+        "text_cleaning.py",
+        "errors.py",
+    }
     assert copied <= set(os.listdir(tmp_path / "model"))
     script = (
         "import sys\n"
