@@ -98,14 +98,15 @@ def text_features(spec: ModelSpec, processor: Any, texts: Sequence[str], batch_s
 
         from ..modeling import ViCLIPTextModelWithProjection
 
-        verbosity = hf_logging.get_verbosity()
+        verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
         hf_logging.set_verbosity_error()  # the load report lists the vision tower as unused: expected here
         hf_logging.disable_progress_bar()
         try:
             model = ViCLIPTextModelWithProjection.from_pretrained(spec.folder, dtype=torch.float32)
         finally:
             hf_logging.set_verbosity(verbosity)
-            hf_logging.enable_progress_bar()
+            if bars:
+                hf_logging.enable_progress_bar()
         project = True
     model = model.eval()
     device = next(model.parameters()).device
