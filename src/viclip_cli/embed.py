@@ -17,6 +17,7 @@ from .options import (
     check_model_reference,
     check_output_dir,
     positive_int,
+    positive_seconds,
     resolve_device,
 )
 
@@ -26,16 +27,6 @@ EPILOG = (
     "          viclip embed --inputs videos/ --model DIR --output-dir emb/ --window 4 --stride 2 --num-gpus 8\n"
     "          viclip embed --inputs rows.jsonl --video-root videos/ --model DIR --output-dir emb/"
 )
-
-
-def positive_seconds(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
-    if not number > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
-    return number
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
