@@ -105,9 +105,8 @@ class VideoEmbeddingWorker:
         if settings.num_threads:
             torch.set_num_threads(settings.num_threads)
         self.dtype = getattr(torch, settings.dtype)
-        model = settings.spec.load(self.dtype)
         self.device = torch.device(settings.device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        model = model.to(device=self.device, dtype=self.dtype).eval()
+        model = settings.spec.load(self.dtype, self.device)
         self.model = optimize_for_inference(model, settings.optimize)
         self.video_processor = settings.video_processor
         self.dim = int(model.config.projection_dim)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from dataclasses import dataclass
@@ -75,13 +76,21 @@ class ModelSpec:
     folder: str | None = None
     model: Any = None
 
-    def load(self, dtype: torch.dtype) -> torch.nn.Module:
-        """The ViCLIP model, in ``dtype`` (the in-memory one as it is)."""
+    def load(self, dtype: torch.dtype, device: torch.device | str = "cpu") -> torch.nn.Module:
+        """The ViCLIP model in ``dtype`` on ``device``, in eval mode. An in-memory model is used as it is when it
+        already is all that, else copied: the caller's model is never cast, moved or switched to eval."""
         if self.model is not None:
-            return self.model
-        from ..modeling import ViCLIPModel
+            model = self.model
+            first = next(model.parameters())
+            wanted = torch.device(device)
+            same_device = first.device.type == wanted.type and wanted.index in (None, first.device.index)
+            if model.training or first.dtype != dtype or not same_device:
+                model = copy.deepcopy(model)
+        else:
+            from ..modeling import ViCLIPModel
 
-        return ViCLIPModel.from_pretrained(self.folder, dtype=dtype)
+            model = ViCLIPModel.from_pretrained(self.folder, dtype=dtype)
+        return model.to(device=device, dtype=dtype).eval()
 
     def projection_dim(self) -> int:
         if self.model is not None:
