@@ -52,7 +52,7 @@ def test_every_library_exception_derives_from_viclip_error():
     [
         ("viclip.training.config.ConfigError", ValueError),
         ("viclip.training.checkpointing.CheckpointError", RuntimeError),
-        ("viclip.embedding.store.EmbeddingMismatchError", ValueError),
+        ("viclip.inference.store.EmbeddingMismatchError", ValueError),
         ("viclip.modeling.original_state_dict.StateDictMismatchError", ValueError),
         ("viclip.data.run_lock.FolderInUseError", RuntimeError),
     ],

@@ -17,7 +17,7 @@ def _library_errors() -> list[tuple[BaseException, int]]:
     from viclip.data.annotations import AnnotationError
     from viclip.data.disk_full import DiskFullError
     from viclip.data.run_lock import FolderInUseError
-    from viclip.embedding.store import EmbeddingMismatchError
+    from viclip.inference.store import EmbeddingMismatchError
     from viclip.modeling.original_state_dict import StateDictMismatchError
     from viclip.processing.video_reading import VideoDecodeError
     from viclip.training.checkpointing import CheckpointError

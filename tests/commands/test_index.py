@@ -16,7 +16,7 @@ pytest.importorskip("faiss")
 @pytest.fixture
 def embeddings(tmp_path) -> Path:
     """An embedding folder of 6 unit vectors (4-d), written through the store `viclip embed` uses."""
-    from viclip.embedding.store import EmbeddingStore
+    from viclip.inference.store import EmbeddingStore
 
     folder = tmp_path / "emb"
     store = EmbeddingStore(folder)

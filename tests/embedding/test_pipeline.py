@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from viclip.embedding import EmbeddingMismatchError, embed_videos, load_embeddings
-from viclip.embedding.store import embedding_matrix
+from viclip.inference.store import embedding_matrix
 
 GOOD_VIDEOS = ["blue.mp4", "long.mp4", "red.mp4", "sub/green.mp4"]
 BAD_VIDEOS = ["broken.mp4", "empty.mp4"]

@@ -12,10 +12,12 @@ from .._lazy import lazy_exports
 _EXPORTS = {
     "EmbedResult": "pipeline",
     "embed_videos": "pipeline",
-    "EmbeddingMismatchError": "store",
-    "Failure": "store",
-    "load_embeddings": "store",
-    "embedding_matrix": "store",
+    # The store lives in the inference home (shared with evaluation and scoring); these names stay public here.
+    # A leading dot makes the module relative to viclip, not to viclip.embedding.
+    "EmbeddingMismatchError": ".inference.store",
+    "Failure": ".inference.store",
+    "load_embeddings": ".inference.store",
+    "embedding_matrix": ".inference.store",
     "SearchHit": "index",
     "VectorIndex": "index",
     "plan_windows": "inputs",
@@ -27,10 +29,10 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
+    from ..inference.store import EmbeddingMismatchError, Failure, embedding_matrix, load_embeddings
     from .folder_search import FolderIndex, index_folder
     from .index import SearchHit, VectorIndex
     from .inputs import plan_windows, resolve_inputs
     from .pipeline import EmbedResult, embed_videos
-    from .store import EmbeddingMismatchError, Failure, embedding_matrix, load_embeddings
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -18,8 +18,9 @@ import pyarrow as pa
 from ..inference import VideoTextEmbedder
 
 if TYPE_CHECKING:
+    from ..inference.store import Failure
     from .index import VectorIndex
-    from .pipeline import EmbedResult, Failure
+    from .pipeline import EmbedResult
 
 
 DEFAULT_CACHE_NAME = ".viclip-embeddings"
@@ -51,9 +52,9 @@ def index_folder(
     ``cache_dir`` defaults to ``FOLDER/.viclip-embeddings``; embeddings of another model or preprocessing there
     are discarded. ``use_cache=False`` embeds everything in a temporary folder that is then deleted.
     """
+    from ..inference.store import clip_key, embedding_matrix
     from . import EmbeddingMismatchError, VectorIndex, embed_videos, load_embeddings
     from .inputs import resolve_inputs
-    from .store import clip_key, embedding_matrix
 
     folder = Path(folder)
     clips, _ = resolve_inputs(folder)

@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .store import embedding_matrix, load_embeddings
+from ..inference.store import embedding_matrix, load_embeddings
 
 if TYPE_CHECKING:
     from ..inference import VideoTextEmbedder

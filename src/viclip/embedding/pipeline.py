@@ -30,10 +30,10 @@ from ..inference.engine import (
     ray_init,
 )
 from ..inference.loading import resolve_model
+from ..inference.store import ClipKey, EmbeddingStore, Failure, clip_key
 from ..processing import VideoClip
 from .inputs import expand_windows, probe_duration, resolve_inputs
 from .prepared import READ_COLUMNS, decode_prepared_batch, prepared_keys, prepared_shards
-from .store import ClipKey, EmbeddingStore, Failure, clip_key
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from ..inference.engine import FRAMES_BEFORE_NORMALISATION, uint8_frames
-from .store import ClipKey, clip_key
+from ..inference.store import ClipKey, clip_key
 
 _KEY_COLUMNS = ["source_video", "start_sec", "end_sec"]
 READ_COLUMNS = [*_KEY_COLUMNS, "frames", "frame_order"]

@@ -1,6 +1,7 @@
 # ruff: noqa: F401  (the TYPE_CHECKING imports exist for type checkers and IDEs)
-"""The inference home: embedders (ViCLIP and image CLIP on one base), model loading, fingerprints, and the batch
-engine (decoding tasks + model actors on Ray Data, or in-process) that embedding and scoring jobs run on.
+"""The inference home: embedders (ViCLIP and image CLIP on one base), model loading, fingerprints, the embedding
+store (Parquet, for embed, search and evaluate), and the batch engine (decoding tasks + model actors on Ray Data, or
+in-process) that embedding and scoring jobs run on.
 
 Evaluation, embedding and scoring each depend on this package and not on each other. Names are imported lazily.
 """
@@ -26,6 +27,11 @@ _EXPORTS = {
     "WorkerSettings": "engine",
     "embed_batches": "engine",
     "optimize_for_inference": "optimize",
+    "EmbeddingMismatchError": "store",
+    "EmbeddingStore": "store",
+    "Failure": "store",
+    "embedding_matrix": "store",
+    "load_embeddings": "store",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -37,5 +43,6 @@ if TYPE_CHECKING:
     from .image_clip import ImageCLIPEmbedder, paper_video_processor
     from .loading import ModelSpec, load_embedder, read_model_config, resolve_model
     from .optimize import optimize_for_inference
+    from .store import EmbeddingMismatchError, EmbeddingStore, Failure, embedding_matrix, load_embeddings
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
