@@ -277,3 +277,32 @@ def test_bad_arguments_raise_clear_errors(tmp_path, broken, processor):
         load_internvid(data_files=tmp_path / "rows.csv", video_root=tmp_path, processor=processor)
     with pytest.raises(ValueError, match="num_shards"):
         load_internvid(data_files=broken.annotations, video_root=tmp_path, processor=processor, num_shards=0)
+
+
+def test_a_row_plan_survives_pickling_and_its_shards_read_every_row_once(broken, tmp_path):
+    """The plan is what DataLoader workers receive (pickled): the same rows, each in the shard ``i % num_shards``."""
+    import pickle
+
+    from viclip.data.internvid import AnnotationSource, RowPlan, generate_rows
+
+    plan = RowPlan(
+        source=AnnotationSource.from_arguments(None, None, None, broken.annotations, None),
+        row_filter=AnnotationFilter(),
+        video_root=str(broken.video_root),
+        shuffle=False,
+        num_shards=3,
+    )
+    assert plan.source.data_files == (str(broken.annotations),)
+    rows = list(generate_rows([0, 1, 2], pickle.loads(pickle.dumps(plan))))
+    assert rows == list(generate_rows([0, 1, 2], plan))
+    rows = [r for r in rows if r["row_index"] >= 0]  # without the three end-of-shard markers
+    for shard in range(3):
+        indices = [r["row_index"] for r in generate_rows([shard], plan) if r["row_index"] >= 0]
+        assert indices and all(i % 3 == shard for i in indices)
+    assert sorted(r["row_index"] for r in rows) == list(
+        range(len(broken.annotations.read_bytes().splitlines()))
+    )
+    with pytest.raises(FileNotFoundError, match="video_root"):
+        RowPlan(
+            source=plan.source, row_filter=AnnotationFilter(), video_root=str(tmp_path / "no"), shuffle=False
+        )

@@ -107,6 +107,46 @@ class AnnotationSource:
             token=self.token,
         )
 
+    @classmethod
+    def from_arguments(
+        cls,
+        path: str | None,
+        name: str | None,
+        split: str | None,
+        data_files: str | os.PathLike | Sequence[str | os.PathLike] | None,
+        token: str | bool | None,
+    ) -> AnnotationSource:
+        """``load_internvid``'s source arguments as a source; local files are checked now (they exist, in one
+        format: :func:`annotation_builder`) and kept as a tuple of strings."""
+        if data_files is not None:
+            files = [data_files] if isinstance(data_files, (str, os.PathLike)) else list(data_files)
+            data_files = tuple(os.fspath(f) for f in files)
+            annotation_builder(data_files)
+        return cls(path=path, name=name, split=split, data_files=data_files, token=token)
+
+
+@dataclass(frozen=True)
+class RowPlan:
+    """Which joined rows a dataset reads, and in which order: the first step of :func:`load_internvid`.
+
+    ``shuffle`` permutes blocks of ``shuffle_buffer_size`` consecutive rows with ``seed`` in a stream (resumable
+    exactly), the whole table in a map-style dataset. A stream splits the rows into ``num_shards`` virtual shards
+    (row ``i`` in shard ``i % num_shards``), each of which reads the source once per pass.
+    """
+
+    source: AnnotationSource
+    row_filter: AnnotationFilter
+    video_root: str
+    shuffle: bool
+    shuffle_buffer_size: int = 1000
+    seed: int = 0
+    num_shards: int = 16
+
+    def __post_init__(self) -> None:
+        if self.num_shards < 1:
+            raise ValueError(f"num_shards must be >= 1, got {self.num_shards}")
+        VideoLocator(self.video_root)  # fail now, with the path, if the folder does not exist
+
 
 def annotation_builder(files: Sequence[str]) -> str:
     kinds = set()
@@ -237,30 +277,23 @@ def _block_shuffled(rows: Iterator[dict], block_size: int, seed: int, shard: int
         yield from flush()
 
 
-def generate_rows(
-    shard_ids: list[int],
-    source: AnnotationSource,
-    num_shards: int,
-    row_filter: AnnotationFilter,
-    video_root: str,
-    shuffle_block_size: int | None,
-    seed: int,
-) -> Iterator[dict[str, Any]]:
-    """The rows of some virtual shards (a ``datasets`` generator: ``shard_ids`` is what gets sharded).
+def generate_rows(shard_ids: list[int], plan: RowPlan) -> Iterator[dict[str, Any]]:
+    """The rows of some virtual shards of ``plan`` (a ``datasets`` generator: ``shard_ids`` is what gets sharded).
 
     Each shard ends with a marker row (``skip_reason == "__end_of_shard__"``) that lets the next stage
     log a summary; it never becomes an example.
     """
-    videos = VideoLocator(video_root)
+    videos = VideoLocator(plan.video_root)
     for shard in shard_ids:
         rows = (
-            annotate_row(i, raw, row_filter, videos) for i, raw in iter_source_rows(source, shard, num_shards)
+            annotate_row(i, raw, plan.row_filter, videos)
+            for i, raw in iter_source_rows(plan.source, shard, plan.num_shards)
         )
-        if shuffle_block_size:
-            rows = _block_shuffled(rows, shuffle_block_size, seed, shard)
+        if plan.shuffle and plan.shuffle_buffer_size:
+            rows = _block_shuffled(rows, plan.shuffle_buffer_size, plan.seed, shard)
         yield from rows
         marker = dict.fromkeys(ROW_FEATURES)
-        marker.update(row_index=-1, skip_reason=_END_OF_SHARD, skip_message=f"{shard}/{num_shards}")
+        marker.update(row_index=-1, skip_reason=_END_OF_SHARD, skip_message=f"{shard}/{plan.num_shards}")
         yield marker
 
 
@@ -370,74 +403,47 @@ def load_internvid(
     """InternVid annotation rows joined to the videos under ``video_root``, as ViCLIP training examples.
 
     Examples hold ``pixel_values_videos`` (T, C, H, W) float32, ``input_ids`` and ``attention_mask`` (32,),
-    ``caption``, and the row's ids for tracing: ``youtube_id``, ``start_sec``/``end_sec`` (the
-    annotation's times in seconds), ``start_timestamp``/``end_timestamp`` (as written), ``row_index``
-    and ``video_path``.
+    ``caption``, and the row's ids for tracing: ``youtube_id``, ``start_sec``/``end_sec`` (the annotation's times in
+    seconds), ``start_timestamp``/``end_timestamp`` (as written), ``row_index`` and ``video_path``.
 
     Args:
-        path, name, split: the Hub dataset (default ``OpenGVLab/InternVid``, ``InternVid-10M``, ``FLT``;
-            ``AES`` is the aesthetics split; ``OpenGVLab/InternVid-10M-FLT-INFO`` with ``name=None,
-            split="train"``). Gated: accept the terms on the Hub and pass ``token``. Ignored with
-            ``data_files``.
+        path, name, split: the Hub dataset (default ``OpenGVLab/InternVid``, ``InternVid-10M``, ``FLT``; ``AES`` is
+            the aesthetics split; ``OpenGVLab/InternVid-10M-FLT-INFO`` with ``name=None, split="train"``). Gated:
+            accept the terms on the Hub and pass ``token``. Ignored with ``data_files``.
         data_files: local JSON Lines or Parquet files with the InternVid columns (split ``"train"``).
         video_root: folder of ``{YoutubeID}.mp4|webm|mkv`` whole videos and/or pre-cut
             ``{YoutubeID}_{start:.3f}_{end:.3f}.mp4`` clips (see :mod:`viclip.data.video_locator`).
-        streaming: an ``IterableDataset`` (default) or a map-style ``Dataset``. A ``Dataset`` drops rows
-            without a video when it is built and decodes in ``__getitem__``; an unreadable video gives
-            ``None`` model inputs, which :func:`internvid_collate` drops.
-        training: random frame sampling + RandomResizedCrop(0.5, 1) + flip; ``False``: the evaluation
-            transform (middle frames, plain resize).
-        transform: replaces the default per-example transform (:class:`ViCLIPExampleTransform`); it then does
-            all the per-example work, so ``processor``, ``clean_captions`` and ``decode_threads`` are errors.
-        processor: the ``ViCLIPProcessor`` of the default transform, or a model folder whose processor to use:
-            it decides the frames, their size and normalisation (default: ``ViCLIPProcessor()``, 8 x 224x224).
-        clean_captions: apply the original ``pre_text`` caption cleaning before tokenizing (default: no).
+        streaming: an ``IterableDataset`` (default) or a map-style ``Dataset``, which drops rows without a video
+            when built and decodes in ``__getitem__`` (a bad video: ``None`` inputs, dropped by
+            :func:`internvid_collate`).
+        training: random frame sampling + RandomResizedCrop(0.5, 1) + flip; ``False``: middle frames, plain resize.
+        transform: replaces the default per-example transform (:class:`ViCLIPExampleTransform`) and all its work:
+            ``processor``, ``clean_captions`` and ``decode_threads`` are then errors.
+        processor: the default transform's ``ViCLIPProcessor``, or a model folder whose processor to use: it decides
+            the frames, their size and normalisation (default: ``ViCLIPProcessor()``, 8 x 224x224).
+        clean_captions: the original ``pre_text`` caption cleaning before tokenizing (default: no).
         decode_threads: FFmpeg threads per clip (default 1, which suits DataLoader workers).
         filters: the quality filters on rows (:class:`AnnotationFilter`; default: none).
-        shuffle: shuffle rows (default: ``training``). Streaming shuffles blocks of
-            ``shuffle_buffer_size`` consecutive rows with ``seed`` (resumable exactly); ``set_epoch``
-            also reorders the shards. Use ``seed + epoch`` for new block orders each epoch.
-        num_shards: virtual shards of a stream; make it a multiple of ``world_size * num_workers``.
-            Each shard reads the annotation source once per pass (cheap next to decoding).
-        stats: a :class:`SkipStats` to count into (shared with DataLoader workers); read it after a
-            pass for the counts by reason.
+        shuffle, shuffle_buffer_size, seed, num_shards: row order and virtual shards (:class:`RowPlan`; ``shuffle``
+            defaults to ``training``). ``set_epoch`` also reorders a stream's shards; use ``seed + epoch`` for new
+            block orders each epoch; make ``num_shards`` a multiple of ``world_size * num_workers``.
+        stats: a :class:`SkipStats` to count into (shared with DataLoader workers), read after a pass.
         token: Hub token for the gated datasets.
     """
-    if num_shards < 1:
-        raise ValueError(f"num_shards must be >= 1, got {num_shards}")
-    video_root = str(video_root)
-    VideoLocator(video_root)  # fail now, with the path, if the folder does not exist
-    if data_files is not None:
-        files = [data_files] if isinstance(data_files, (str, os.PathLike)) else list(data_files)
-        data_files = tuple(os.fspath(f) for f in files)
-        annotation_builder(data_files)
-    source = AnnotationSource(path=path, name=name, split=split, data_files=data_files, token=token)
-    row_filter = filters if filters is not None else AnnotationFilter()
+    plan = RowPlan(
+        source=AnnotationSource.from_arguments(path, name, split, data_files, token),
+        row_filter=filters if filters is not None else AnnotationFilter(),
+        video_root=str(video_root),
+        shuffle=training if shuffle is None else shuffle,
+        shuffle_buffer_size=shuffle_buffer_size,
+        seed=seed,
+        num_shards=num_shards,
+    )
     transform = _example_transform(transform, processor, training, clean_captions, decode_threads)
     stats = stats if stats is not None else SkipStats()
-    shuffle = training if shuffle is None else shuffle
-
     if not streaming:
-        return _load_map_style(
-            source, row_filter, video_root, ExampleBuilder(transform, stats), shuffle, seed
-        )
-
-    rows = IterableDataset.from_generator(
-        generate_rows,
-        features=ROW_FEATURES,
-        gen_kwargs={
-            "shard_ids": list(range(num_shards)),
-            "source": source,
-            "num_shards": num_shards,
-            "row_filter": row_filter,
-            "video_root": video_root,
-            "shuffle_block_size": shuffle_buffer_size if shuffle else None,
-            "seed": seed,
-        },
-    )
-    builder = ExampleBuilder(transform, stats, num_shards=num_shards)
-    examples = rows.map(builder, remove_columns=_INTERNAL_COLUMNS, features=None)
-    return examples.filter(_has_video)
+        return _map_style_examples(plan, ExampleBuilder(transform, stats))
+    return _streamed_examples(plan, ExampleBuilder(transform, stats, num_shards=num_shards))
 
 
 def _example_transform(
@@ -464,19 +470,26 @@ def _example_transform(
     return transform
 
 
-def _load_map_style(
-    source: AnnotationSource,
-    row_filter: AnnotationFilter,
-    video_root: str,
-    builder: ExampleBuilder,
-    shuffle: bool,
-    seed: int,
-) -> Dataset:
-    raw = source.load(streaming=False)
-    videos = VideoLocator(video_root)
+def _streamed_examples(plan: RowPlan, builder: ExampleBuilder) -> IterableDataset:
+    """The plan's rows as a stream of virtual shards, mapped to examples; rows without one are dropped."""
+    rows = IterableDataset.from_generator(
+        generate_rows,
+        features=ROW_FEATURES,
+        gen_kwargs={"shard_ids": list(range(plan.num_shards)), "plan": plan},
+    )
+    examples = rows.map(builder, remove_columns=_INTERNAL_COLUMNS, features=None)
+    return examples.filter(_has_video)
+
+
+def _map_style_examples(plan: RowPlan, builder: ExampleBuilder) -> Dataset:
+    """The plan's rows joined once into a table; skipped rows are counted now, the rest decode on access."""
+    raw = plan.source.load(streaming=False)
+    videos = VideoLocator(plan.video_root)
 
     def annotate(batch: pa.Table, indices: list[int]) -> dict[str, list]:
-        rows = [annotate_row(i, values, row_filter, videos) for i, values in zip(indices, _table_rows(batch))]
+        rows = [
+            annotate_row(i, values, plan.row_filter, videos) for i, values in zip(indices, _table_rows(batch))
+        ]
         return {key: [r[key] for r in rows] for key in ROW_FEATURES}
 
     rows = (
@@ -496,8 +509,8 @@ def _load_map_style(
     for i in skipped:
         builder.build(rows[i])  # counts and logs the reason
     kept = rows.select(sorted(set(range(len(rows))) - set(skipped)), keep_in_memory=True)
-    if shuffle:
-        kept = kept.shuffle(seed=seed, keep_in_memory=True)
+    if plan.shuffle:
+        kept = kept.shuffle(seed=plan.seed, keep_in_memory=True)
     builder.stats.log_summary(logging.INFO, prefix="InternVid rows without an example")
     kept.set_transform(builder.batch)
     return kept

@@ -30,7 +30,7 @@ from typing import Any
 from ..processing.video_reading import DEFAULT_DECODE_TIMEOUT, DEFAULT_MAX_PIXELS
 from .annotations import AnnotationFilter
 from .disk_full import DiskFullError, stop_on_full_disk
-from .internvid import HUB_CONFIG, HUB_REPO, AnnotationSource, annotation_builder, iter_source_rows
+from .internvid import HUB_CONFIG, HUB_REPO, AnnotationSource, iter_source_rows
 from .model_processor import ProcessorSource, processor_frames, resolve_processor
 from .prepare_shard import PrepareSettings, atomic_write, prepare_shard, write_json_atomic
 from .prepared_format import (
@@ -257,11 +257,8 @@ def prepare_internvid(
     """
     output_dir = Path(output_dir)
     VideoLocator(video_root)  # the folder must exist: fail now with its name
-    if data_files is not None:
-        files = [data_files] if isinstance(data_files, (str, os.PathLike)) else list(data_files)
-        data_files = tuple(os.fspath(f) for f in files)
-        annotation_builder(data_files)
-    source = AnnotationSource(path=path, name=name, split=split, data_files=data_files, token=token)
+    source = AnnotationSource.from_arguments(path, name, split, data_files, token)
+    data_files = source.data_files
     settings = PrepareSettings(
         video_root=os.path.abspath(video_root),
         filters=filters or AnnotationFilter(),
