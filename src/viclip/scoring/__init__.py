@@ -15,7 +15,7 @@ _EXPORTS = {
     "scoring_protocol": "protocols",
     "ScoreFailure": "scorer",
     "ScoreResult": "scorer",
-    "iter_scores": "scorer",
+    "Scorer": "scorer",
     "score_pairs": "scorer",
     "CurationResult": "curation",
     "score_to_folder": "curation",
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from .inputs import ScoringRow, read_scoring_inputs
     from .protocols import PROTOCOLS, scoring_protocol
     from .reward import ViCLIPReward
-    from .scorer import ScoreFailure, ScoreResult, iter_scores, score_pairs
+    from .scorer import ScoreFailure, Scorer, ScoreResult, score_pairs
     from .vbench import (
         PromptedVideo,
         custom_inputs,

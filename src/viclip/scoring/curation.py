@@ -22,10 +22,8 @@ import numpy as np
 
 from ..errors import ViCLIPError
 from ..inference.engine import EngineSettings
-from ..inference.loading import resolve_model
 from .inputs import ScoringRow, read_scoring_inputs
-from .protocols import scoring_protocol
-from .scorer import ScoreFailure, iter_scores, score_distribution
+from .scorer import ScoreFailure, Scorer, score_distribution
 
 INFO_FILE = "scoring_info.json"
 FAILURES_FILE = "failures.jsonl"
@@ -101,16 +99,22 @@ def score_to_folder(
         inputs: a clip list with a ``text``/``caption`` column, InternVid rows (with ``video_root``), or pairs.
         min_score: keep only the rows scoring at least this (``None``: keep all).
     """
-    from tqdm.auto import tqdm
-
     if min_score is not None and not np.isfinite(min_score):
         raise ValueError(f"min_score must be a finite number, got {min_score}")
     read = read_scoring_inputs(inputs, video_root)
-    spec, processor = resolve_model(model, processor)
-    scoring = scoring_protocol(protocol, processor)
+    scorer = Scorer(
+        model,
+        processor=processor,
+        protocol=protocol,
+        engine=engine,
+        dtype=dtype,
+        device=device,
+        optimize=optimize,
+    )
+    spec = scorer.spec
     folder = _open_folder(
         Path(output_dir),
-        {"fingerprint": spec.fingerprint, **scoring.describe(), "min_score": min_score},
+        {"fingerprint": spec.fingerprint, **scorer.protocol.describe(), "min_score": min_score},
         spec,
     )
     done = _done_keys(folder)
@@ -122,26 +126,14 @@ def score_to_folder(
     scores: list[float] = []
     kept = 0
     try:
-        with tqdm(total=len(rows), desc="scoring", unit="pair", disable=not progress or not rows) as bar:
-            for scored in iter_scores(
-                rows,
-                spec.model if spec.model is not None else spec.folder,
-                processor=processor,
-                protocol=scoring,
-                engine=engine,
-                dtype=dtype,
-                device=device,
-                optimize=optimize,
-            ):
-                bar.update(1)
-                row = rows[scored.index]
-                if scored.failure is not None:
-                    failures[scored.failure] = None
-                    continue
-                scores.append(scored.score)
-                keep = min_score is None or scored.score >= min_score
-                kept += keep
-                writer.add(row, keys[todo[scored.index]], scored.score, keep)
+        for scored in scorer.scores(rows, progress=progress):
+            if scored.failure is not None:
+                failures[scored.failure] = None
+                continue
+            scores.append(scored.score)
+            keep = min_score is None or scored.score >= min_score
+            kept += keep
+            writer.add(rows[scored.index], keys[todo[scored.index]], scored.score, keep)
     finally:
         writer.flush()
     all_failures = [ScoreFailure(where, None, None, reason) for where, reason in read.unmatched]

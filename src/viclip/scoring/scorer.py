@@ -91,8 +91,10 @@ def text_features(spec: ModelSpec, processor: Any, texts: Sequence[str], batch_s
     import torch
     import torch.nn.functional as F
 
-    if spec.model is not None:
-        model, project = spec.model, None
+    if (
+        spec.model is not None
+    ):  # an eval float32 copy unless it is one already: the caller's model is untouched
+        model, project = spec.load(torch.float32, next(spec.model.parameters()).device), None
     else:
         from transformers.utils import logging as hf_logging
 
@@ -102,13 +104,12 @@ def text_features(spec: ModelSpec, processor: Any, texts: Sequence[str], batch_s
         hf_logging.set_verbosity_error()  # the load report lists the vision tower as unused: expected here
         hf_logging.disable_progress_bar()
         try:
-            model = ViCLIPTextModelWithProjection.from_pretrained(spec.folder, dtype=torch.float32)
+            model = ViCLIPTextModelWithProjection.from_pretrained(spec.folder, dtype=torch.float32).eval()
         finally:
             hf_logging.set_verbosity(verbosity)
             if bars:
                 hf_logging.enable_progress_bar()
         project = True
-    model = model.eval()
     device = next(model.parameters()).device
     config = model.config
     vocab_size = getattr(config, "text_config", config).vocab_size
@@ -130,72 +131,106 @@ def text_features(spec: ModelSpec, processor: Any, texts: Sequence[str], batch_s
     return np.concatenate(chunks)
 
 
-def iter_scores(
-    rows: Sequence[ScoringRow],
-    model: Any,
-    *,
-    processor: Any = None,
-    protocol: str | ScoringProtocol = "viclip",
-    engine: EngineSettings | None = None,
-    dtype: str = "float32",
-    device: str | None = None,
-    optimize: str | None = None,
-    timings: dict[str, float] | None = None,
-) -> Iterator[ScoredRow]:
-    """The rows' scores as their clips come back from the model workers (any order); see :func:`score_pairs`.
+class Scorer:
+    """A model, its processor and a scoring protocol, resolved once; scores rows on the inference engine.
 
-    ``timings``, if given, receives the workers' summed ``model_sec`` and ``input_wait_sec``.
+    The text tower is loaded once and each distinct text is encoded once per scorer (cached across calls).
     """
-    engine = engine or EngineSettings()
-    spec, processor = resolve_model(model, processor)
-    if isinstance(protocol, str):
-        protocol = scoring_protocol(protocol, processor)
-    texts = list(dict.fromkeys(row.text for row in rows))
-    text_index = {text: i for i, text in enumerate(texts)}
-    features = text_features(spec, processor, texts) if texts else np.zeros((0, 1), np.float32)
-    clips = list(dict.fromkeys(row.clip for row in rows))
-    rows_of_clip: dict[int, list[int]] = defaultdict(list)
-    clip_id = {clip: i for i, clip in enumerate(clips)}
-    for index, row in enumerate(rows):
-        rows_of_clip[clip_id[row.clip]].append(index)
-    if not clips:
-        return
-    nan = float("nan")
-    source = BatchSource(
-        protocol.decode,
-        rows={
-            "path": np.asarray([c.path for c in clips], dtype=object).astype(str),
-            "start_sec": np.asarray([nan if c.start_sec is None else c.start_sec for c in clips], np.float64),
-            "end_sec": np.asarray([nan if c.end_sec is None else c.end_sec for c in clips], np.float64),
-            "clip_id": np.arange(len(clips), dtype=np.int64),
-        },
-        decode_kwargs=protocol.decode_kwargs,
-    )
-    worker = WorkerSettings(
-        spec,
-        protocol.normaliser,
-        canonical_dtype(dtype),
-        device,
-        None if engine.runner == "local" or engine.num_gpus else engine.cpus_per_actor,
-        optimize,
-        engine.batch_size,
-    )
-    for batch in embed_batches(source, worker, engine):
-        if timings is not None:
-            for name in ("model_sec", "input_wait_sec"):
-                timings[name] = timings.get(name, 0.0) + float(np.sum(batch[name]))
-        for position, cid in enumerate(batch["clip_id"]):
-            clip = clips[int(cid)]
-            error = str(batch["error"][position])
-            if error:
-                failure = ScoreFailure(clip.path, clip.start_sec, clip.end_sec, error)
+
+    def __init__(
+        self,
+        model: Any,
+        *,
+        processor: Any = None,
+        protocol: str | ScoringProtocol = "viclip",
+        engine: EngineSettings | None = None,
+        dtype: str = "float32",
+        device: str | None = None,
+        optimize: str | None = None,
+    ):
+        self.spec, self.processor = resolve_model(model, processor)
+        if isinstance(protocol, str):
+            protocol = scoring_protocol(protocol, self.processor)
+        self.protocol = protocol
+        self.engine = engine or EngineSettings()
+        self.dtype = canonical_dtype(dtype)
+        self.device, self.optimize = device, optimize
+        self._text_features: dict[str, np.ndarray] = {}
+
+    def text_features(self, texts: Sequence[str]) -> np.ndarray:
+        """``(len(texts), dim)`` L2-normalised float32 features, each new text encoded once."""
+        new = [text for text in dict.fromkeys(texts) if text not in self._text_features]
+        if new:
+            self._text_features.update(zip(new, text_features(self.spec, self.processor, new)))
+        return (
+            np.stack([self._text_features[text] for text in texts]) if texts else np.zeros((0, 1), np.float32)
+        )
+
+    def iter_scores(
+        self, rows: Sequence[ScoringRow], timings: dict[str, float] | None = None
+    ) -> Iterator[ScoredRow]:
+        """The rows' scores as their clips come back from the model workers (any order).
+
+        ``timings``, if given, receives the workers' summed ``model_sec`` and ``input_wait_sec``.
+        """
+        texts = list(dict.fromkeys(row.text for row in rows))
+        features = dict(zip(texts, self.text_features(texts)))
+        clips = list(dict.fromkeys(row.clip for row in rows))
+        if not clips:
+            return
+        clip_id = {clip: i for i, clip in enumerate(clips)}
+        rows_of_clip: dict[int, list[int]] = defaultdict(list)
+        for index, row in enumerate(rows):
+            rows_of_clip[clip_id[row.clip]].append(index)
+        for batch in embed_batches(self._source(clips), self._worker(), self.engine):
+            if timings is not None:
+                for name in ("model_sec", "input_wait_sec"):
+                    timings[name] = timings.get(name, 0.0) + float(np.sum(batch[name]))
+            for position, cid in enumerate(batch["clip_id"]):
+                clip, error = clips[int(cid)], str(batch["error"][position])
+                failure = ScoreFailure(clip.path, clip.start_sec, clip.end_sec, error) if error else None
+                embedding = None if error else np.asarray(batch["embedding"][position], dtype=np.float32)
                 for index in rows_of_clip[int(cid)]:
-                    yield ScoredRow(index, None, failure)
-                continue
-            embedding = np.asarray(batch["embedding"][position], dtype=np.float32)
-            for index in rows_of_clip[int(cid)]:
-                score = float(embedding @ features[text_index[rows[index].text]])
-                yield ScoredRow(index, score)
+                    score = None if embedding is None else float(embedding @ features[rows[index].text])
+                    yield ScoredRow(index, score, failure)
+
+    def scores(
+        self, rows: Sequence[ScoringRow], *, progress: bool = True, timings: dict[str, float] | None = None
+    ) -> Iterator[ScoredRow]:
+        """:meth:`iter_scores` with a progress bar over the rows."""
+        from tqdm.auto import tqdm
+
+        with tqdm(total=len(rows), desc="scoring", unit="pair", disable=not progress or not rows) as bar:
+            for scored in self.iter_scores(rows, timings):
+                bar.update(1)
+                yield scored
+
+    def _source(self, clips: Sequence[Any]) -> BatchSource:
+        nan = float("nan")
+        return BatchSource(
+            self.protocol.decode,
+            rows={
+                "path": np.asarray([c.path for c in clips], dtype=object).astype(str),
+                "start_sec": np.asarray(
+                    [nan if c.start_sec is None else c.start_sec for c in clips], np.float64
+                ),
+                "end_sec": np.asarray([nan if c.end_sec is None else c.end_sec for c in clips], np.float64),
+                "clip_id": np.arange(len(clips), dtype=np.int64),
+            },
+            decode_kwargs=self.protocol.decode_kwargs,
+        )
+
+    def _worker(self) -> WorkerSettings:
+        engine = self.engine
+        return WorkerSettings(
+            self.spec,
+            self.protocol.normaliser,
+            self.dtype,
+            self.device,
+            None if engine.runner == "local" or engine.num_gpus else engine.cpus_per_actor,
+            self.optimize,
+            engine.batch_size,
+        )
 
 
 def score_pairs(
@@ -222,38 +257,31 @@ def score_pairs(
 
     Unreadable videos are not fatal: their rows score ``None`` and are listed in ``failures``.
     """
-    from tqdm.auto import tqdm
-
-    spec, processor = resolve_model(model, processor)
-    scoring = scoring_protocol(protocol, processor)
+    scorer = Scorer(
+        model,
+        processor=processor,
+        protocol=protocol,
+        engine=engine,
+        dtype=dtype,
+        device=device,
+        optimize=optimize,
+    )
     scores: list[float | None] = [None] * len(rows)
     failures: dict[ScoreFailure, None] = {}
     timings: dict[str, float] = {}
-    with tqdm(total=len(rows), desc="scoring", unit="pair", disable=not progress or not rows) as bar:
-        for scored in iter_scores(
-            rows,
-            spec.model if spec.model is not None else spec.folder,
-            processor=processor,
-            protocol=scoring,
-            engine=engine,
-            dtype=dtype,
-            device=device,
-            optimize=optimize,
-            timings=timings,
-        ):
-            scores[scored.index] = scored.score
-            if scored.failure is not None:
-                failures[scored.failure] = None
-            bar.update(1)
+    for scored in scorer.scores(rows, progress=progress, timings=timings):
+        scores[scored.index] = scored.score
+        if scored.failure is not None:
+            failures[scored.failure] = None
     for failure in failures:
         logger.warning("skipped %s: %s", failure.describe(), failure.error)
     return ScoreResult(
         list(rows),
         scores,
         list(failures),
-        spec.name,
-        spec.revision,
-        scoring.describe(),
+        scorer.spec.name,
+        scorer.spec.revision,
+        scorer.protocol.describe(),
         timings.get("model_sec", 0.0),
         timings.get("input_wait_sec", 0.0),
     )
