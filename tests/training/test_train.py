@@ -94,6 +94,14 @@ def test_a_model_built_with_other_regularisation_than_the_run_is_refused(tmp_pat
         train(tiny_train_config(tmp_path), model=tiny_model(), train_dataset=tiny_stream(8))
 
 
+def test_a_misspelt_part_of_the_run_is_refused_before_anything_is_built(tmp_path):
+    """train and setup take their parts as keywords (RunParts): a name that is not one of them is a TypeError, as it
+    was with the explicit signature, not silently a part built from the config."""
+    with pytest.raises(TypeError, match=r"unexpected keyword arguments \['eval_example'\]"):
+        train(tiny_train_config(tmp_path), model=tiny_model(**REGULARISATION), eval_example=tiny_examples(2))
+    assert not (tmp_path / "run").exists()
+
+
 def test_a_model_and_a_model_source_in_the_config_are_refused(tmp_path):
     config = tiny_train_config(tmp_path, init_from=str(tmp_path / "folder"))
     with pytest.raises(ConfigError, match="either a model or the config's init_from"):

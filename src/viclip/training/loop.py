@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import torch
 from torch.utils.data import DataLoader
@@ -39,6 +39,7 @@ from .stream import STREAM_KEY, InMemoryStream, ResumableStream, StreamCollator
 
 if TYPE_CHECKING:
     from accelerate import Accelerator
+    from typing_extensions import Unpack  # typing.Unpack from Python 3.11 on
 
     from ..data import SkipStats
 
@@ -269,20 +270,26 @@ class TrainingRun:
         return build_trained_model_card(model, repo_id=self.output_dir.name, training=training)
 
 
-def setup(
-    config: TrainingConfig,
-    *,
-    model: ViCLIPModel | None = None,
-    train_dataset: Iterable[Example] | None = None,
-    eval_examples: list[Example] | None = None,
-    collate_fn: Collator | None = None,
-    processor: ViCLIPProcessor | None = None,
-    accelerator: Accelerator | None = None,
-) -> TrainingRun:
+class RunParts(TypedDict, total=False):
+    """The parts of a run that a caller may build in Python: the keyword arguments of `train` and `setup` (each
+    one left out is built from the config; see `train`)."""
+
+    model: ViCLIPModel | None
+    train_dataset: Iterable[Example] | None
+    eval_examples: list[Example] | None
+    collate_fn: Collator | None
+    processor: ViCLIPProcessor | None
+    accelerator: Accelerator | None
+
+
+def setup(config: TrainingConfig, **parts: Unpack[RunParts]) -> TrainingRun:
     """Build everything a run needs (arguments as in `train`) and restore a checkpoint when resuming."""
     from accelerate.utils import set_seed
 
-    accelerator = accelerator or make_accelerator(config)
+    unknown = sorted(set(parts) - set(RunParts.__annotations__))
+    if unknown:
+        raise TypeError(f"setup() and train() got unexpected keyword arguments {unknown}")
+    accelerator = parts.get("accelerator") or make_accelerator(config)
     if accelerator.is_main_process:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     output_dir = Path(config.output_dir)
@@ -291,19 +298,21 @@ def setup(
     resume_path = checkpoints.resolve(config.resume_from) if config.resume_from else None
 
     set_seed(config.seed)  # identical initial weights on every process
+    model = parts.get("model")
     if model is not None and (config.init_from or config.init_from_clip_model or config.model_config):
         raise ConfigError(
             "give either a model or the config's init_from / init_from_clip_model / model_config, not both"
         )
     model = prepare_model_for_training(model if model is not None else build_model(config), config)
-    processor = processor_for_run(config, model, processor)
+    processor = processor_for_run(config, model, parts.get("processor"))
     pad_token_id = model.config.text_config.pad_token_id
-    collate_fn = collate_fn or ViCLIPDataCollator(
+    collate_fn = parts.get("collate_fn") or ViCLIPDataCollator(
         pad_token_id=49407 if pad_token_id is None else pad_token_id, return_loss=False
     )
-    skip_stats = None
+    train_dataset, skip_stats = parts.get("train_dataset"), None
     if train_dataset is None:
         train_dataset, skip_stats = build_train_dataset(config, processor, accelerator)
+    eval_examples = parts.get("eval_examples")
     if eval_examples is None and config.eval_annotations:
         eval_examples = build_eval_examples(config, processor)
 
@@ -345,20 +354,13 @@ def _prepared_optimisation(
     return accelerator.prepare(module, optimizer, scheduler)
 
 
-def train(
-    config: TrainingConfig,
-    *,
-    model: ViCLIPModel | None = None,
-    train_dataset: Iterable[Example] | None = None,
-    eval_examples: list[Example] | None = None,
-    collate_fn: Collator | None = None,
-    processor: ViCLIPProcessor | None = None,
-    accelerator: Accelerator | None = None,
-) -> TrainResult:
+def train(config: TrainingConfig, **parts: Unpack[RunParts]) -> TrainResult:
     """Train ViCLIP with `config`.
 
     Args:
         config: the run settings.
+
+    Keyword arguments (:class:`RunParts`; each one left out is built from `config`):
         model: a `ViCLIPModel` to train instead of building one from `config`.
         train_dataset: this process's training examples (an iterable of dicts with ``pixel_values_videos``,
             ``input_ids``, ``attention_mask``), instead of `load_internvid` over `config.train_annotations`.
@@ -369,10 +371,7 @@ def train(
             config): the training and evaluation examples are made with it, and it is saved with the final model.
         accelerator: an `Accelerator` to use (default: one built from `config`).
     """
-    run = setup(
-        config, model=model, train_dataset=train_dataset, eval_examples=eval_examples, collate_fn=collate_fn,
-        processor=processor, accelerator=accelerator,
-    )  # fmt: skip
+    run = setup(config, **parts)
     progress = tqdm(
         total=config.max_steps, initial=run.step, desc="training", unit="step",
         disable=not (config.progress and run.accelerator.is_local_main_process),
