@@ -1,9 +1,13 @@
 """``embed_videos``: clips -> L2-normalised ViCLIP video embeddings in a resumable Parquet dataset, on Ray Data.
 
 Stages: (window mode only) probe each video's duration in CPU tasks and cut windows; decode and preprocess each
-clip in CPU tasks with the model's video processor (or read its frames from prepared shards); run ``get_video_features`` in actors (one per GPU, or CPU
-actors); the driver writes the rows in atomic part files as they arrive (see :mod:`.store`). ``runner="local"``
-runs the same stages in this process, without Ray (small folders, tests, the folder search).
+clip in CPU tasks with the model's video processor (or read its frames from prepared shards); run
+``get_video_features`` in actors (one per GPU, or CPU actors); the driver writes the rows in atomic part files as
+they arrive (see :mod:`viclip.inference.store`). ``runner="local"`` runs the same stages in this process, without
+Ray (small folders, tests, the folder search).
+
+The job is a plan (:class:`EmbedPlan`: what to embed, with which model, on which engine, where) made by small
+steps, then run: open the store, dispatch the clips not done yet to the engine, write the rows.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,8 +33,8 @@ from ..inference.engine import (
     optional_seconds,
     ray_init,
 )
-from ..inference.loading import resolve_model
-from ..inference.store import ClipKey, EmbeddingStore, Failure, clip_key
+from ..inference.loading import ModelSpec, resolve_model
+from ..inference.store import FORMAT, ClipKey, EmbeddingStore, Failure, clip_key
 from ..processing import VideoClip
 from .inputs import expand_windows, probe_duration, resolve_inputs
 from .prepared import READ_COLUMNS, decode_prepared_batch, prepared_keys, prepared_shards
@@ -69,45 +73,91 @@ class EmbedResult:
         return text
 
 
-def probe_batch(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    durations, errors = [], []
-    for path in batch["path"]:
-        try:
-            durations.append(probe_duration(str(path)))
-            errors.append("")
-        except Exception as error:
-            durations.append(float("nan"))
-            errors.append(f"{type(error).__name__}: {error}")
-    return {
-        "path": np.asarray(batch["path"]).astype(str),
-        "duration": np.asarray(durations),
-        "error": np.asarray(errors),
-    }
+# --- the plan -----------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Windowing:
+    """Cut each clip into windows of ``window_sec`` every ``stride_sec`` (``None``: one row per clip)."""
+
+    window_sec: float | None = None
+    stride_sec: float | None = None
+
+    @classmethod
+    def of(cls, window_sec: float | None, stride_sec: float | None) -> Windowing:
+        """The stride defaults to the window; a stride without a window is an error."""
+        if stride_sec is not None and window_sec is None:
+            raise ValueError("stride_sec needs window_sec")
+        return cls(window_sec, window_sec if stride_sec is None else stride_sec)
 
 
-def _clip_columns(keys: list[ClipKey]) -> dict[str, np.ndarray]:
-    nan = float("nan")
-    return {
-        "path": np.asarray([path for path, _, _ in keys], dtype=object).astype(str),
-        "start_sec": np.asarray([nan if start is None else start for _, start, _ in keys], dtype=np.float64),
-        "end_sec": np.asarray([nan if end is None else end for _, _, end in keys], dtype=np.float64),
-    }
+@dataclass(frozen=True)
+class ClipSelection:
+    """What to embed: the clip keys in order, the inputs that named no readable clip, and the prepared shards the
+    clips' frames come from (``None``: video files, decoded)."""
+
+    keys: list[ClipKey]
+    failures: list[Failure]
+    prepared_files: list[str] | None = None
 
 
-# --- runners: the stages in this process, or on Ray Data ---------------------------------------------------------
-# Each yields the model's output batches for the clips in ``todo`` (clip keys).
-def _local_probe(paths: list[str]) -> Iterator[dict[str, np.ndarray]]:
-    for start in range(0, len(paths), 64):
-        yield probe_batch({"path": np.asarray(paths[start : start + 64])})
+@dataclass(frozen=True)
+class ModelPlan:
+    """With which model: its spec, the video processor that decodes for it, and the worker's settings."""
+
+    spec: ModelSpec
+    video_processor: Any
+    dtype: str
+    device: str | None = None
+    optimize: str | None = None
 
 
-def _ray_probe(paths: list[str]) -> Iterator[dict[str, np.ndarray]]:
-    import ray
+@dataclass(frozen=True)
+class OutputPlan:
+    """Where and how often: the dataset folder, a part every ``rows_per_part`` rows or ``flush_seconds``."""
 
-    ds = ray.data.from_items([{"path": p} for p in paths], override_num_blocks=min(len(paths), 256))
-    yield from ds.map_batches(probe_batch, batch_size=16, num_cpus=1, batch_format="numpy").iter_batches(
-        batch_size=None, batch_format="numpy"
-    )
+    output_dir: Path
+    rows_per_part: int = 1024
+    flush_seconds: float = 60.0
+    progress: bool = True
+
+
+@dataclass(frozen=True)
+class EmbedPlan:
+    """A whole job: what (:class:`ClipSelection`), with which model, on which engine, where."""
+
+    clips: ClipSelection
+    windowing: Windowing
+    model: ModelPlan
+    engine: EngineSettings
+    output: OutputPlan
+
+    def store_info(self) -> dict[str, Any]:
+        """The dataset's ``embedding_info.json``: what a rerun must match to add rows."""
+        spec, video_processor = self.model.spec, self.model.video_processor
+        return {
+            "format": FORMAT,
+            "model": spec.name,
+            "model_revision": spec.revision,
+            "fingerprint": spec.fingerprint,
+            "dtype": self.model.dtype,
+            "dim": spec.projection_dim(),
+            "window_sec": self.windowing.window_sec,
+            "stride_sec": self.windowing.stride_sec,
+            "num_frames": int(video_processor.num_frames),
+            "sampling": str(video_processor.sampling),
+        }
+
+    def worker_settings(self) -> WorkerSettings:
+        engine = self.engine
+        cpu_actor = engine.runner == "ray" and not engine.num_gpus
+        return WorkerSettings(
+            spec=self.model.spec,
+            video_processor=self.model.video_processor,
+            dtype=self.model.dtype,
+            device=self.model.device,
+            num_threads=engine.cpus_per_actor if cpu_actor else None,
+            optimize=self.model.optimize,
+            batch_size=engine.batch_size,
+        )
 
 
 # --- the job ------------------------------------------------------------------------------------------------------
@@ -152,7 +202,8 @@ def embed_videos(
         num_gpus: model actors, one per GPU; ``0`` runs ``num_cpu_actors`` CPU actors of ``cpus_per_actor``.
         dtype: the model's compute dtype (``float32``, ``bfloat16``/``bf16``, ``float16``); embeddings are
             stored as float32.
-        optimize: ``"compile"`` runs the video tower through ``torch.compile`` (see :mod:`.optimize`).
+        optimize: ``"compile"`` runs the video tower through ``torch.compile`` (see
+            :mod:`viclip.inference.optimize`).
         rows_per_part / flush_seconds: a part file is written every ``rows_per_part`` rows or ``flush_seconds``,
             whichever comes first (what a kill can lose).
 
@@ -160,95 +211,131 @@ def embed_videos(
         An :class:`EmbedResult`; the clips that failed are also in ``output_dir/failures.jsonl``.
     """
     engine = EngineSettings(runner, ray_address, num_gpus, num_cpu_actors, cpus_per_actor, batch_size)
-    dtype = canonical_dtype(dtype)
-    if stride_sec is not None and window_sec is None:
-        raise ValueError("stride_sec needs window_sec")
-    if window_sec is not None:
-        stride_sec = window_sec if stride_sec is None else stride_sec
+    windowing = Windowing.of(window_sec, stride_sec)
+    model_plan = _plan_model(model, processor, dtype=dtype, device=device, optimize=optimize)
+    if engine.runner == "ray":
+        ray_init(ray_address)
+    clips = _select_clips(
+        inputs, video_root, windowing, _ray_probe if engine.runner == "ray" else _local_probe
+    )
+    output = OutputPlan(Path(output_dir), rows_per_part, flush_seconds, progress)
+    return _run(EmbedPlan(clips, windowing, model_plan, engine, output))
+
+
+def _plan_model(
+    model: Any, processor: Any, *, dtype: str, device: str | None, optimize: str | None
+) -> ModelPlan:
     spec, processor = resolve_model(model, processor)
     video_processor = getattr(processor, "video_processor", processor)
-    use_ray = runner == "ray"
-    if use_ray:
-        ray_init(ray_address)
-    failures: list[Failure] = []
-    source = prepared_shards(inputs)  # None: video files
+    return ModelPlan(spec, video_processor, canonical_dtype(dtype), device, optimize)
+
+
+def _select_clips(
+    inputs: Any, video_root: Any, windowing: Windowing, probe: Callable[[list[str]], Iterator[dict]]
+) -> ClipSelection:
+    """The clips of ``inputs`` (windows of them when ``windowing`` says so) and the inputs that name none."""
+    source = prepared_shards(inputs)
     if source is not None:
-        if window_sec is not None:
+        if windowing.window_sec is not None:
             raise ValueError(f"{inputs} holds prepared clips, already cut: window_sec does not apply")
-        keys = list(dict.fromkeys(prepared_keys(source)))
-    else:
-        clips, unmatched = resolve_inputs(inputs, video_root)
-        failures += [Failure(where, None, None, reason) for where, reason in unmatched]
-        if window_sec is not None:
-            clips, probe_failures = _windows(
-                clips, window_sec, stride_sec, _ray_probe if use_ray else _local_probe
-            )
-            failures += probe_failures
-        keys = [clip_key(c.path, c.start_sec, c.end_sec) for c in clips]
+        return ClipSelection(list(dict.fromkeys(prepared_keys(source))), [], source)
+    clips, unmatched = resolve_inputs(inputs, video_root)
+    failures = [Failure(where, None, None, reason) for where, reason in unmatched]
+    if windowing.window_sec is not None:
+        clips, probe_failures = _windows(clips, windowing, probe)
+        failures += probe_failures
+    return ClipSelection([clip_key(c.path, c.start_sec, c.end_sec) for c in clips], failures)
 
-    store = EmbeddingStore(output_dir)
-    info = {
-        "format": "viclip-embeddings/1",
-        "model": spec.name,
-        "model_revision": spec.revision,
-        "fingerprint": spec.fingerprint,
-        "dtype": dtype,
-        "dim": spec.projection_dim(),
-        "window_sec": window_sec,
-        "stride_sec": stride_sec,
-        "num_frames": int(video_processor.num_frames),
-        "sampling": str(video_processor.sampling),
-    }
-    store.open(info)
-    stored = store.stored_keys()
-    store.drop_rows(_stale_keys(stored))
-    stored = store.stored_keys()
-    todo = [key for key in keys if key not in stored]
-    num_reused = len(keys) - len(todo)
 
-    worker = WorkerSettings(
-        spec,
-        video_processor,
-        dtype,
-        device,
-        None if runner == "local" or num_gpus else cpus_per_actor,
-        optimize,
-        batch_size,
-    )
-    if not todo:
-        batches: Iterator[dict[str, np.ndarray]] = iter(())
-    elif source is None:  # clips of video files
-        rows = BatchSource(
-            decode_clips, rows=_clip_columns(todo), decode_kwargs={"video_processor": video_processor}
-        )
-        batches = embed_batches(rows, worker, engine)
-    else:  # prepared shards
-        shards = BatchSource(
-            decode_prepared_batch,
-            parquet_files=source,
-            columns=READ_COLUMNS,
-            decode_kwargs={"video_processor": video_processor, "todo": set(todo)},
-        )
-        batches = embed_batches(shards, worker, engine)
-    num_embedded, timings = _write_rows(
-        store, batches, spec, info["dim"], failures, len(todo), rows_per_part, flush_seconds, progress
-    )
+def _run(plan: EmbedPlan) -> EmbedResult:
+    """Open the store, embed the clips it does not hold yet, write them; the failures are listed and logged."""
+    store = EmbeddingStore(plan.output.output_dir)
+    info = plan.store_info()
+    todo, num_reused = _open_store(store, info, plan.clips.keys)
+    writer = _RowWriter(store, plan.model.spec, int(info["dim"]), plan.output)
+    failures = list(plan.clips.failures)
+    failures += writer.write(_dispatch(plan, todo), total=len(todo))
     store.write_failures(failures)
     for failure in failures:
         logger.warning("skipped %s: %s", failure.describe(), failure.error)
     return EmbedResult(
-        Path(output_dir),
-        len(keys),
-        num_embedded,
+        plan.output.output_dir,
+        len(plan.clips.keys),
+        writer.written,
         num_reused,
         failures,
-        model_seconds=timings["model_sec"],
-        input_wait_seconds=timings["input_wait_sec"],
+        model_seconds=writer.model_seconds,
+        input_wait_seconds=writer.input_wait_seconds,
     )
 
 
-def _windows(clips, window_sec, stride_sec, probe) -> tuple[list[VideoClip], list[Failure]]:
+def _open_store(
+    store: EmbeddingStore, info: dict[str, Any], keys: list[ClipKey]
+) -> tuple[list[ClipKey], int]:
+    """Open (or create) the dataset, drop its rows of changed files; ``(keys still to embed, keys reused)``."""
+    store.open(info)
+    store.drop_rows(_stale_keys(store.stored_keys()))
+    stored = store.stored_keys()
+    todo = [key for key in keys if key not in stored]
+    return todo, len(keys) - len(todo)
+
+
+def _dispatch(plan: EmbedPlan, todo: list[ClipKey]) -> Iterator[dict[str, np.ndarray]]:
+    """The model's output batches for ``todo``, decoded from the video files or read from the prepared shards."""
+    if not todo:
+        return iter(())
+    video_processor = plan.model.video_processor
+    if plan.clips.prepared_files is None:
+        source = BatchSource(
+            decode_clips, rows=_clip_columns(todo), decode_kwargs={"video_processor": video_processor}
+        )
+    else:
+        source = BatchSource(
+            decode_prepared_batch,
+            parquet_files=plan.clips.prepared_files,
+            columns=READ_COLUMNS,
+            decode_kwargs={"video_processor": video_processor, "todo": set(todo)},
+        )
+    return embed_batches(source, plan.worker_settings(), plan.engine)
+
+
+# --- the steps' helpers -------------------------------------------------------------------------------------------
+def probe_batch(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    durations, errors = [], []
+    for path in batch["path"]:
+        try:
+            durations.append(probe_duration(str(path)))
+            errors.append("")
+        except Exception as error:
+            durations.append(float("nan"))
+            errors.append(f"{type(error).__name__}: {error}")
+    return {
+        "path": np.asarray(batch["path"]).astype(str),
+        "duration": np.asarray(durations),
+        "error": np.asarray(errors),
+    }
+
+
+def _local_probe(paths: list[str]) -> Iterator[dict[str, np.ndarray]]:
+    for start in range(0, len(paths), 64):
+        yield probe_batch({"path": np.asarray(paths[start : start + 64])})
+
+
+def _ray_probe(paths: list[str]) -> Iterator[dict[str, np.ndarray]]:
+    import ray
+
+    ds = ray.data.from_items([{"path": p} for p in paths], override_num_blocks=min(len(paths), 256))
+    yield from ds.map_batches(probe_batch, batch_size=16, num_cpus=1, batch_format="numpy").iter_batches(
+        batch_size=None, batch_format="numpy"
+    )
+
+
+def _windows(
+    clips: list[VideoClip], windowing: Windowing, probe: Callable[[list[str]], Iterator[dict]]
+) -> tuple[list[VideoClip], list[Failure]]:
     paths = list(dict.fromkeys(c.path for c in clips))
+    if not paths:
+        return [], []
     durations, failures = {}, []
     for batch in probe(paths):
         for path, duration, error in zip(batch["path"], batch["duration"], batch["error"]):
@@ -257,10 +344,19 @@ def _windows(clips, window_sec, stride_sec, probe) -> tuple[list[VideoClip], lis
             else:
                 durations[str(path)] = float(duration)
     readable = [c for c in clips if c.path in durations]
-    return expand_windows(readable, durations, window_sec, stride_sec), failures
+    return expand_windows(readable, durations, windowing.window_sec, windowing.stride_sec), failures
 
 
-def _stale_keys(stored: dict) -> list:
+def _clip_columns(keys: list[ClipKey]) -> dict[str, np.ndarray]:
+    nan = float("nan")
+    return {
+        "path": np.asarray([path for path, _, _ in keys], dtype=object).astype(str),
+        "start_sec": np.asarray([nan if start is None else start for _, start, _ in keys], dtype=np.float64),
+        "end_sec": np.asarray([nan if end is None else end for _, _, end in keys], dtype=np.float64),
+    }
+
+
+def _stale_keys(stored: dict[ClipKey, tuple[int, int]]) -> list[ClipKey]:
     """Stored rows whose file has changed since (different size or modification time)."""
     stamps: dict[str, tuple[int, int] | None] = {}
     stale = []
@@ -277,48 +373,59 @@ def _stale_keys(stored: dict) -> list:
     return stale
 
 
-def _write_rows(
-    store, batches, spec, dim, failures, total, rows_per_part, flush_seconds, progress
-) -> tuple[int, dict[str, float]]:
-    """Write the model's output batches as parts; ``(rows written, the workers' summed timings)``."""
-    from tqdm.auto import tqdm
+_ROW_COLUMNS = ("path", "start_sec", "end_sec", "embedding", "file_size", "file_mtime_ns")
 
-    timings = {"model_sec": 0.0, "input_wait_sec": 0.0}
-    buffer: dict[str, list] = {
-        name: [] for name in ("path", "start_sec", "end_sec", "embedding", "file_size", "file_mtime_ns")
-    }
-    written = 0
-    last_flush = time.monotonic()
 
-    def flush() -> None:
-        nonlocal written, last_flush
-        count = len(buffer["path"])
+class _RowWriter:
+    """Buffers the model's output rows and writes them as part files; counts rows and sums the workers' timings."""
+
+    def __init__(self, store: EmbeddingStore, spec: ModelSpec, dim: int, output: OutputPlan) -> None:
+        self.store, self.spec, self.dim, self.output = store, spec, dim, output
+        self.buffer: dict[str, list] = {name: [] for name in _ROW_COLUMNS}
+        self.written = 0
+        self.model_seconds = self.input_wait_seconds = 0.0
+        self._last_flush = time.monotonic()
+
+    def write(self, batches: Iterator[dict[str, np.ndarray]], *, total: int) -> list[Failure]:
+        """Write every row of ``batches``; returns the rows that failed (their ``error`` is not empty)."""
+        from tqdm.auto import tqdm
+
+        failures: list[Failure] = []
+        disable = not self.output.progress or not total
+        with tqdm(total=total, desc="embedding clips", unit="clip", disable=disable) as bar:
+            for batch in batches:
+                failures += self._add(batch)
+                bar.update(len(batch["error"]))
+                if self._due():
+                    self._flush()
+            self._flush()
+        return failures
+
+    def _add(self, batch: dict[str, np.ndarray]) -> list[Failure]:
+        self.model_seconds += float(np.sum(batch["model_sec"]))
+        self.input_wait_seconds += float(np.sum(batch["input_wait_sec"]))
+        failures = []
+        for i, error in enumerate(batch["error"]):
+            start, end = optional_seconds(batch["start_sec"][i]), optional_seconds(batch["end_sec"][i])
+            if error:
+                failures.append(Failure(str(batch["path"][i]), start, end, str(error)))
+                continue
+            row = (str(batch["path"][i]), start, end, batch["embedding"][i])
+            stamps = (int(batch["file_size"][i]), int(batch["file_mtime_ns"][i]))
+            for name, value in zip(_ROW_COLUMNS, (*row, *stamps)):
+                self.buffer[name].append(value)
+        return failures
+
+    def _due(self) -> bool:
+        waited = time.monotonic() - self._last_flush
+        return len(self.buffer["path"]) >= self.output.rows_per_part or waited >= self.output.flush_seconds
+
+    def _flush(self) -> None:
+        count = len(self.buffer["path"])
         if count:
-            store.append(
-                {**buffer, "model": [spec.name] * count, "model_revision": [spec.revision] * count}, dim
-            )
-            written += count
-            for values in buffer.values():
+            names = {"model": [self.spec.name] * count, "model_revision": [self.spec.revision] * count}
+            self.store.append({**self.buffer, **names}, self.dim)
+            self.written += count
+            for values in self.buffer.values():
                 values.clear()
-        last_flush = time.monotonic()
-
-    with tqdm(total=total, desc="embedding clips", unit="clip", disable=not progress or not total) as bar:
-        for batch in batches:
-            for name in timings:
-                timings[name] += float(np.sum(batch[name]))
-            for i, error in enumerate(batch["error"]):
-                start, end = optional_seconds(batch["start_sec"][i]), optional_seconds(batch["end_sec"][i])
-                if error:
-                    failures.append(Failure(str(batch["path"][i]), start, end, str(error)))
-                    continue
-                buffer["path"].append(str(batch["path"][i]))
-                buffer["start_sec"].append(start)
-                buffer["end_sec"].append(end)
-                buffer["embedding"].append(batch["embedding"][i])
-                buffer["file_size"].append(int(batch["file_size"][i]))
-                buffer["file_mtime_ns"].append(int(batch["file_mtime_ns"][i]))
-            bar.update(len(batch["error"]))
-            if len(buffer["path"]) >= rows_per_part or time.monotonic() - last_flush >= flush_seconds:
-                flush()
-        flush()
-    return written, timings
+        self._last_flush = time.monotonic()
