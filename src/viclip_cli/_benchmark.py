@@ -1,12 +1,25 @@
-"""What ``viclip evaluate kinetics`` and ``viclip evaluate msrvtt`` share: model loading, output checks, summary."""
+"""What ``viclip evaluate kinetics`` and ``viclip evaluate msrvtt`` share: the checks of their inputs and outputs,
+model loading, the run (evaluate, write, plot) and the summary."""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from .base import CommandError
-from .options import check_model_reference, check_output_file, positive_int, resolve_device
+from .options import (
+    check_model_reference,
+    check_output_file,
+    positive_int,
+    require_dir,
+    require_file,
+    resolve_device,
+)
+
+# The benchmark of one command: (embedder, batch_size=, num_workers=, progress=, model_name=) -> results.
+Evaluate = Callable[..., dict[str, Any]]
 
 
 def add_run_arguments(parser: argparse.ArgumentParser, *, plot: bool) -> None:
@@ -30,6 +43,42 @@ def check_output_paths(args: argparse.Namespace) -> None:
     cannot be made), before any video is embedded."""
     for flag in ("output", "plot"):
         check_output_file(getattr(args, flag, None), f"--{flag}")
+
+
+def checked_inputs(args: argparse.Namespace, listing_flag: str) -> tuple[Path, Path]:
+    """The listing file (``--annotations``, ``--csv``) and ``--video-root``, after the output paths and the model
+    reference are checked: every usage error comes before the model is loaded."""
+    check_output_paths(args)
+    listing = require_file(getattr(args, listing_flag.removeprefix("--")), listing_flag)
+    video_root = require_dir(args.video_root, "--video-root")
+    check_model_reference(str(args.model))
+    return listing, video_root
+
+
+def run_benchmark(
+    args: argparse.Namespace,
+    evaluate: Evaluate,
+    data: dict[str, str],
+    plot: Callable[[dict[str, Any], str], Any] | None = None,
+) -> int:
+    """Load ``--model``, evaluate it, add ``data`` (what was read) to the results, write ``--output`` and the plot
+    (when something was evaluated), print the summary."""
+    from viclip.evaluation.benchmarks import write_results
+
+    results = evaluate(
+        load_model(args),
+        batch_size=args.batch_size,
+        num_workers=args.num_workers,
+        progress=not args.quiet,
+        model_name=args.model,
+    )
+    results["data"].update(data)
+    if args.output:
+        write_results(results, args.output)
+    if plot is not None and args.plot and results["data"]["num_evaluated"]:
+        plot(results, args.plot)
+    print_summary(results, args)
+    return 0
 
 
 def load_model(args: argparse.Namespace):

@@ -30,7 +30,7 @@ import argparse
 
 from ._benchmark import add_run_arguments
 from .base import UsageError
-from .options import add_model_arguments, check_model_reference, require_dir, require_file
+from .options import add_model_arguments, require_file
 
 HELP = "Kinetics-400/600/700 zero-shot top-1/top-5/AVG, the paper's protocol (ViCLIP or CLIP models)"
 EPILOG = (
@@ -59,12 +59,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ._benchmark import check_output_paths, load_model, print_summary
+    from ._benchmark import checked_inputs, run_benchmark
 
-    check_output_paths(args)
-    annotations = require_file(args.annotations, "--annotations")
-    video_root = require_dir(args.video_root, "--video-root")
-    check_model_reference(str(args.model))
+    annotations, video_root = checked_inputs(args, "--annotations")
 
     from viclip.evaluation.benchmarks import (
         evaluate_kinetics,
@@ -72,7 +69,6 @@ def run(args: argparse.Namespace) -> int:
         kinetics_class_names,
         plot_per_class_accuracy,
         read_kinetics_csv,
-        write_results,
     )
 
     rows = read_kinetics_csv(annotations)
@@ -87,21 +83,9 @@ def run(args: argparse.Namespace) -> int:
     elif classes not in {"400", "600", "700"}:
         require_file(classes, "--classes")
     class_names = kinetics_class_names(classes)
-    embedder = load_model(args)
-    results = evaluate_kinetics(
-        embedder,
-        rows,
-        video_root,
-        class_names,
-        batch_size=args.batch_size,
-        num_workers=args.num_workers,
-        progress=not args.quiet,
-        model_name=args.model,
+    return run_benchmark(
+        args,
+        lambda embedder, **run: evaluate_kinetics(embedder, rows, video_root, class_names, **run),
+        data={"annotations": str(annotations), "video_root": str(video_root), "classes": str(classes)},
+        plot=plot_per_class_accuracy,
     )
-    results["data"].update(annotations=str(annotations), video_root=str(video_root), classes=str(classes))
-    if args.output:
-        write_results(results, args.output)
-    if args.plot and results["data"]["num_evaluated"]:
-        plot_per_class_accuracy(results, args.plot)
-    print_summary(results, args)
-    return 0

@@ -28,7 +28,7 @@ from __future__ import annotations
 import argparse
 
 from ._benchmark import add_run_arguments
-from .options import add_model_arguments, check_model_reference, require_dir, require_file
+from .options import add_model_arguments
 
 HELP = "MSR-VTT 1k-A retrieval R@1/5/10, MdR, MnR with and without dual softmax (ViCLIP or CLIP models)"
 EPILOG = (
@@ -52,28 +52,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ._benchmark import check_output_paths, load_model, print_summary
+    from ._benchmark import checked_inputs, run_benchmark
 
-    check_output_paths(args)
-    listing = require_file(args.csv, "--csv")
-    video_root = require_dir(args.video_root, "--video-root")
-    check_model_reference(str(args.model))
+    listing, video_root = checked_inputs(args, "--csv")
 
-    from viclip.evaluation.benchmarks import evaluate_msrvtt, read_msrvtt_csv, write_results
+    from viclip.evaluation.benchmarks import evaluate_msrvtt, read_msrvtt_csv
 
     pairs = read_msrvtt_csv(listing)
-    embedder = load_model(args)
-    results = evaluate_msrvtt(
-        embedder,
-        pairs,
-        video_root,
-        batch_size=args.batch_size,
-        num_workers=args.num_workers,
-        progress=not args.quiet,
-        model_name=args.model,
+    return run_benchmark(
+        args,
+        lambda embedder, **run: evaluate_msrvtt(embedder, pairs, video_root, **run),
+        data={"csv": str(listing), "video_root": str(video_root)},
     )
-    results["data"].update(csv=str(listing), video_root=str(video_root))
-    if args.output:
-        write_results(results, args.output)
-    print_summary(results, args)
-    return 0
