@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import sys
+import tempfile
 from collections.abc import Iterator
 
 
@@ -37,18 +40,62 @@ def ray_session(address: str | None = None, num_cpus: int | None = None) -> Iter
         logging.getLogger(__name__).warning(
             "num_cpus=%s ignored: the cluster at %s sets its own", num_cpus, address
         )
-    quiet_ray_logging()
-    ray.init(
-        address=address,
-        num_cpus=None if address is not None else num_cpus,
-        include_dashboard=False,
-        logging_level=logging.WARNING,
-        log_to_driver=False,
-    )
+    init_ray(address=address, num_cpus=None if address is not None else num_cpus)
     try:
         yield
     finally:
         ray.shutdown()
+
+
+# Ray's C++ core worker writes to the driver's stderr without a Python logger: at error level, a line per
+# Ray Data actor pool about "constructor arguments in the object store" (ray-project/ray#53727; every pool, since
+# Ray Data passes its map transformer by reference; a viclip user cannot act on it). Only its level hides it.
+_BACKEND_LOG_LEVEL = "RAY_BACKEND_LOG_LEVEL"
+_BACKEND_LEVEL_NOTICE = "Set ray log level from environment variable"
+
+
+def init_ray(**init_kwargs) -> None:
+    """``ray.init(**init_kwargs)`` for a command: no dashboard, Ray's worker logs not forwarded, only its Python
+    warnings, and none of the notices :func:`quiet_ray_logging` drops. Unless the user set
+    ``RAY_BACKEND_LOG_LEVEL``, the C++ core worker logs only fatal errors (see ``_BACKEND_LOG_LEVEL``), and the
+    one line it prints when it reads that level is dropped from what ``ray.init`` writes to stderr."""
+    ray = import_ray()
+    quiet_ray_logging()
+    init_kwargs = {
+        "include_dashboard": False,
+        "logging_level": logging.WARNING,
+        "log_to_driver": False,
+        **init_kwargs,
+    }
+    if _BACKEND_LOG_LEVEL in os.environ:
+        ray.init(**init_kwargs)
+        return
+    os.environ[_BACKEND_LOG_LEVEL] = "fatal"
+    try:
+        with _stderr_without(_BACKEND_LEVEL_NOTICE):
+            ray.init(**init_kwargs)
+    finally:
+        del os.environ[_BACKEND_LOG_LEVEL]
+
+
+@contextlib.contextmanager
+def _stderr_without(text: str) -> Iterator[None]:
+    """Within the block, file descriptor 2 (C++ code writes there, not to ``sys.stderr``) goes to a temporary
+    file; after it, that output is written to stderr without the lines holding ``text``."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            lines = captured.read().decode(errors="replace").splitlines(keepends=True)
+            sys.stderr.write("".join(line for line in lines if text not in line))
+            sys.stderr.flush()
 
 
 def cluster_cpus() -> int:
@@ -91,9 +138,8 @@ class _DropNotice(logging.Filter):
 def quiet_ray_logging() -> None:
     """Before ``ray.init``: Ray's own notices stay out of a command's output (its other warnings and errors pass):
     the token-authentication notice of every local start, Ray Data's "progress bars disabled" and "execution
-    finished" lines. Idempotent. (The core worker's C++ line about actor constructor arguments in the object store,
-    ray-project/ray#53727, goes to stderr without a Python logger; ``RAY_BACKEND_LOG_LEVEL=fatal`` hides it, and
-    prints a line of its own.)
+    finished" lines. Idempotent. (The core worker's C++ lines have no Python logger: :func:`init_ray` sets
+    their level.)
     """
     for name, text in _RAY_NOTICES.items():
         logger = logging.getLogger(name)

@@ -10,7 +10,6 @@ a zero embedding: one bad video never stops the run.
 
 from __future__ import annotations
 
-import logging
 import math
 import os
 import time
@@ -208,13 +207,10 @@ def ray_init(ray_address: str | None) -> None:
     """Join ``ray_address`` (``None``: the running instance, or a new local one), quietly."""
     import ray
 
-    from ..data.ray_runtime import quiet_ray_data, quiet_ray_logging
+    from ..data.ray_runtime import init_ray, quiet_ray_data
 
-    quiet_ray_logging()
     if not ray.is_initialized():
-        ray.init(
-            address=ray_address, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING
-        )
+        init_ray(address=ray_address)
     quiet_ray_data()
 
 
