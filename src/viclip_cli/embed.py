@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .base import UsageError
+from .base import CommandError, UsageError
 from .options import (
     add_model_arguments,
     check_model_reference,
@@ -102,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
         device = resolve_device(device)
 
     from viclip.embedding import embed_videos
+    from viclip.inference.store import FAILURES_FILE
 
     result = embed_videos(
         args.inputs,
@@ -123,5 +124,12 @@ def run(args: argparse.Namespace) -> int:
     )
     for failure in result.failures:
         print(f"{args._prog}: warning: skipped {failure.describe()}: {failure.error}", file=sys.stderr)
+    if not result.num_embedded and not result.num_reused:
+        why = (
+            f"{len(result.failures)} failed, listed in {Path(args.output_dir) / FAILURES_FILE}"
+            if result.failures
+            else f"--inputs {args.inputs!r} names no clip"
+        )
+        raise CommandError(f"no video could be embedded ({why})")
     print(result.summary())
     return 0

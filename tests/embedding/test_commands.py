@@ -23,7 +23,7 @@ def test_embed_index_and_search_find_the_moment_of_a_query_clip(capsys, video_di
         "--window", "1", "--stride", "0.5", "--local", "--quiet",
     )  # fmt: skip
     assert code == 0, err
-    assert "20 clips: 20 embedded, 0 already done, 2 failed" in out
+    assert "22 clips: 20 embedded, 0 already done, 2 failed" in out
     assert "broken.mp4" in err and "empty.mp4" in err
     code, out, err = run(capsys, "index", "--embeddings", emb, "--output-dir", index)
     assert code == 0 and "20 clips, exact index (32-d)" in out, err

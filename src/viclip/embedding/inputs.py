@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -114,8 +115,26 @@ def plan_windows(duration_sec: float, window_sec: float, stride_sec: float) -> l
     return windows
 
 
-def probe_duration(path: str) -> float:
-    """Duration of a video's first video stream in seconds, from the header, else by demuxing (no decoding).
+_TRUNCATION_TOLERANCE_SEC = (
+    0.5  # read_video_clip's: frames stopping this much before the declared end are a cut
+)
+
+
+@dataclass(frozen=True)
+class VideoExtent:
+    """How long a video's frames last: ``duration`` seconds, and ``declared`` the duration its header gives when
+    the frames stop more than half a second before it (a truncated file), else ``None``."""
+
+    duration: float
+    declared: float | None = None
+
+
+def probe_extent(path: str) -> VideoExtent:
+    """The extent of a video's first video stream, from its header, checked against its last frames (no decoding).
+
+    The header's duration is trusted when frames are found near its end (one seek and a few packets); otherwise
+    (a file cut short: the header says 10 s, the frames stop at 5.5 s) the stream is demuxed from the start and
+    the extent ends after its last packet that lies whole in the file.
 
     Raises:
         VideoDecodeError: the file is missing, not a video, or has no frames.
@@ -129,23 +148,62 @@ def probe_duration(path: str) -> float:
             if not container.streams.video:
                 raise VideoDecodeError(path, "no video stream in the file")
             stream = container.streams.video[0]
-            if stream.duration is not None and stream.time_base is not None:
-                return float(stream.duration * stream.time_base)
-            if container.duration is not None:
-                return container.duration / 1_000_000
-            start = stream.start_time or 0
-            end = max(
-                (
-                    float((p.pts + (p.duration or 0) - start) * stream.time_base)
-                    for p in container.demux(stream)
-                    if p.pts is not None
-                ),
-                default=0.0,
-            )
+            declared = _declared_duration(container, stream)
+            if declared is not None and _frames_reach(container, stream, declared, os.path.getsize(path)):
+                return VideoExtent(declared)
+            container.seek(0)
+            end = _frames_end(container.demux(stream), stream, os.path.getsize(path))
     except (av.FFmpegError, OSError, UnicodeDecodeError) as error:
         raise VideoDecodeError(path, f"not a readable media file ({error})") from error
     if end <= 0:
         raise VideoDecodeError(path, "no frames in the video stream")
+    if declared is not None and end < declared - _TRUNCATION_TOLERANCE_SEC:
+        return VideoExtent(end, declared)
+    return VideoExtent(end if declared is None else declared)
+
+
+def _declared_duration(container, stream) -> float | None:
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return container.duration / 1_000_000  # AV_TIME_BASE
+    return None
+
+
+def _frames_reach(container, stream, declared: float, file_size: int) -> bool:
+    """Whether whole packets reach within the tolerance of the declared end (seeking to the keyframe before it)."""
+    import av
+
+    start = stream.start_time or 0
+    target = start + int(max(0.0, declared - _TRUNCATION_TOLERANCE_SEC) / stream.time_base)
+    try:
+        container.seek(target, stream=stream, backward=True, any_frame=False)
+        end = _frames_end(container.demux(stream), stream, file_size)
+    except av.FFmpegError:
+        return False
+    return end >= declared - _TRUNCATION_TOLERANCE_SEC
+
+
+def _frames_end(packets, stream, file_size: int) -> float:
+    """Seconds from the stream's start to the end of the last packet lying whole in the file, before its last
+    byte (0.0: none)."""
+    import av
+
+    start = stream.start_time or 0
+    frame_sec = 1 / float(stream.average_rate) if stream.average_rate else 0.0
+    end = 0.0
+    try:
+        for packet in packets:
+            if packet.size == 0 or packet.pts is None:
+                continue
+            if packet.pos is not None and packet.pos >= 0 and packet.pos + packet.size >= file_size:
+                # Reaching the end of the file, it may be cut short (the demuxer returns what is there, and
+                # decoding it fails in avcodec_send_packet): not counted; in a whole file it is one frame.
+                break
+            length = float(packet.duration * stream.time_base) if packet.duration else frame_sec
+            end = max(end, float((packet.pts - start) * stream.time_base) + length)
+    except av.FFmpegError:
+        pass  # the demuxer stopped at the damage: the packets before it count
     return end
 
 

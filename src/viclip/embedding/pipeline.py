@@ -12,9 +12,9 @@ steps, then run: open the store, dispatch the clips not done yet to the engine, 
 
 from __future__ import annotations
 
-import logging
 import os
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,11 +35,9 @@ from ..inference.engine import (
 )
 from ..inference.loading import ModelSpec, resolve_model
 from ..inference.store import FORMAT, ClipKey, EmbeddingStore, Failure, clip_key
-from ..processing import VideoClip
-from .inputs import expand_windows, probe_duration, resolve_inputs
+from ..processing import ClipRangeWarning, VideoClip
+from .inputs import expand_windows, probe_extent, resolve_inputs
 from .prepared import READ_COLUMNS, decode_prepared_batch, prepared_keys, prepared_shards
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -47,7 +45,9 @@ class EmbedResult:
     """What :func:`embed_videos` did."""
 
     output_dir: Path
-    num_clips: int  # clips asked for (after windowing)
+    # Clips asked for (after windowing), each input that names none counted as one (a video that cannot be cut
+    # into windows, an InternVid row without its video): num_embedded + num_reused + len(failures).
+    num_clips: int
     num_embedded: int  # embedded by this run
     num_reused: int  # already in the dataset
     failures: list[Failure] = field(default_factory=list)
@@ -60,7 +60,7 @@ class EmbedResult:
         """The share of the model workers' time spent running the model (after their first batch); ``None``
         when nothing was embedded. Well below 1, decoding (or the writer) is the bottleneck: add CPUs."""
         total = self.model_seconds + self.input_wait_seconds
-        return self.model_seconds / total if total > 0 else None
+        return self.model_seconds / total if total > 0 and self.num_embedded else None
 
     def summary(self) -> str:
         text = (
@@ -248,19 +248,17 @@ def _select_clips(
 
 
 def _run(plan: EmbedPlan) -> EmbedResult:
-    """Open the store, embed the clips it does not hold yet, write them; the failures are listed and logged."""
+    """Open the store, embed the clips it does not hold yet, write them; the failures are listed."""
     store = EmbeddingStore(plan.output.output_dir)
     info = plan.store_info()
     todo, num_reused = _open_store(store, info, plan.clips.keys)
     writer = _RowWriter(store, plan.model.spec, int(info["dim"]), plan.output)
     failures = list(plan.clips.failures)
     failures += writer.write(_dispatch(plan, todo), total=len(todo))
-    store.write_failures(failures)
-    for failure in failures:
-        logger.warning("skipped %s: %s", failure.describe(), failure.error)
+    store.write_failures(failures)  # listed there and in the result; the caller prints them (once)
     return EmbedResult(
         plan.output.output_dir,
-        len(plan.clips.keys),
+        len(plan.clips.keys) + len(plan.clips.failures),
         writer.written,
         num_reused,
         failures,
@@ -301,17 +299,23 @@ def _dispatch(plan: EmbedPlan, todo: list[ClipKey]) -> Iterator[dict[str, np.nda
 
 # --- the steps' helpers -------------------------------------------------------------------------------------------
 def probe_batch(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    durations, errors = [], []
+    """Each video's extent: ``duration`` of its frames, ``declared`` by its header when longer (NaN: the same)."""
+    nan = float("nan")
+    durations, declared, errors = [], [], []
     for path in batch["path"]:
         try:
-            durations.append(probe_duration(str(path)))
+            extent = probe_extent(str(path))
+            durations.append(extent.duration)
+            declared.append(nan if extent.declared is None else extent.declared)
             errors.append("")
         except Exception as error:
-            durations.append(float("nan"))
+            durations.append(nan)
+            declared.append(nan)
             errors.append(f"{type(error).__name__}: {error}")
     return {
         "path": np.asarray(batch["path"]).astype(str),
-        "duration": np.asarray(durations),
+        "duration": np.asarray(durations, dtype=np.float64),
+        "declared": np.asarray(declared, dtype=np.float64),
         "error": np.asarray(errors),
     }
 
@@ -338,11 +342,20 @@ def _windows(
         return [], []
     durations, failures = {}, []
     for batch in probe(paths):
-        for path, duration, error in zip(batch["path"], batch["duration"], batch["error"]):
+        for path, duration, declared, error in zip(
+            batch["path"], batch["duration"], batch["declared"], batch["error"]
+        ):
             if error:
                 failures.append(Failure(str(path), None, None, str(error)))
-            else:
-                durations[str(path)] = float(duration)
+                continue
+            durations[str(path)] = float(duration)
+            if not np.isnan(declared):
+                warnings.warn(
+                    f"{path}: the file's frames stop at {duration:.3f} s but it declares {declared:.3f} s "
+                    f"(truncated?); its windows are clamped to [0, {duration:.3f}) s",
+                    ClipRangeWarning,
+                    stacklevel=2,
+                )
     readable = [c for c in clips if c.path in durations]
     return expand_windows(readable, durations, windowing.window_sec, windowing.stride_sec), failures
 
