@@ -8,10 +8,10 @@ rows have a ``YoutubeID`` column is InternVid rows: each row's video is found un
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +25,8 @@ _SHARD_SUFFIXES = (".tar", ".parquet", ".arrow")
 def resolve_inputs(
     inputs: str | os.PathLike | Iterable[Any], video_root: str | os.PathLike | None = None
 ) -> tuple[list[VideoClip], list[tuple[str, str]]]:
-    """The clips named by ``inputs``, in order, without duplicates; plus ``(row, reason)`` for rows that name
-    no readable clip (an InternVid row whose video is not under ``video_root``).
+    """The clips named by ``inputs``, in order, without duplicates, with absolute paths; plus ``(row, reason)``
+    for rows that name no readable clip (an InternVid row whose video is not under ``video_root``).
 
     Raises:
         FileNotFoundError: ``inputs`` does not exist, or a folder holds no video.
@@ -47,6 +47,8 @@ def resolve_inputs(
             clips = [VideoClip(str(path))]
     else:
         clips = [VideoClip.coerce(item) for item in inputs]
+    # Absolute paths: the rows and the index that store them open the videos from any working directory.
+    clips = [dataclasses.replace(clip, path=os.path.abspath(clip.path)) for clip in clips]
     return list(dict.fromkeys(clips)), unmatched
 
 
@@ -120,7 +122,7 @@ _TRUNCATION_TOLERANCE_SEC = (
 )
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class VideoExtent:
     """How long a video's frames last: ``duration`` seconds, and ``declared`` the duration its header gives when
     the frames stop more than half a second before it (a truncated file), else ``None``."""
