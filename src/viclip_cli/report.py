@@ -8,7 +8,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from .options import add_quiet_argument, check_output_file
+from .options import add_quiet_argument, check_output_dir, check_output_file
 
 
 def add_report_arguments(parser: argparse.ArgumentParser, *, plot_help: str) -> None:
@@ -17,15 +17,20 @@ def add_report_arguments(parser: argparse.ArgumentParser, *, plot_help: str) -> 
     output.add_argument("--output", metavar="JSON", help="write the results JSON here (default: print it)")
     output.add_argument("--plot", metavar="PNG", help=plot_help)
     output.add_argument(
-        "--cache", metavar="FILE", help="video embedding cache file (safetensors), reused across runs"
+        "--cache",
+        metavar="DIR",
+        help="video embedding folder, reused across runs (viclip embed's format: viclip index reads it)",
     )
     add_quiet_argument(output)
 
 
 def check_report_paths(args: argparse.Namespace) -> None:
-    """Usage errors for an output, plot or cache path that is a folder, before any work is done."""
-    for flag in ("output", "plot", "cache"):
+    """Usage errors for an output or plot path that is a folder, or a cache folder that is a file, before any work
+    is done."""
+    for flag in ("output", "plot"):
         check_output_file(getattr(args, flag), f"--{flag}")
+    if args.cache:
+        check_output_dir(args.cache, "--cache")
 
 
 def metrics_table(results: Mapping[str, Any]) -> str:

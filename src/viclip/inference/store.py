@@ -195,6 +195,11 @@ class EmbeddingStore:
                 part.unlink()
         return dropped
 
+    def drop_stale_rows(self) -> int:
+        """Drop (atomically) the rows whose video file changed since it was embedded (another size or modification
+        time); the rows of a file not visible from here (a cluster's storage) are kept. Returns the rows dropped."""
+        return self.drop_rows(stale_keys(self.stored_keys()))
+
     def append(self, rows: Mapping[str, Sequence[Any]], dim: int) -> Path:
         """Write ``rows`` (column -> values) as a new part file, atomically."""
         self._num_parts += 1
@@ -221,6 +226,24 @@ class EmbeddingStore:
         if not path.is_file():
             return []
         return [Failure(**json.loads(line)) for line in path.read_text().splitlines() if line.strip()]
+
+
+def stale_keys(stored: Mapping[ClipKey, tuple[int, int]]) -> list[ClipKey]:
+    """The keys of ``stored`` (``{key: (file_size, file_mtime_ns)}``) whose file has another size or modification
+    time now; a file that cannot be seen from here, and a row stamped ``(-1, -1)``, are never stale."""
+    stamps: dict[str, tuple[int, int] | None] = {}
+    stale = []
+    for key, stamp in stored.items():
+        path = key[0]
+        if path not in stamps:
+            try:
+                stat = os.stat(path)
+                stamps[path] = (stat.st_size, stat.st_mtime_ns)
+            except OSError:
+                stamps[path] = None  # not visible from here (a cluster's storage): keep the row
+        if stamps[path] is not None and tuple(stamp) != (-1, -1) and stamps[path] != tuple(stamp):
+            stale.append(key)
+    return stale
 
 
 def load_embeddings(output_dir: str | os.PathLike) -> tuple[pa.Table, dict[str, Any]]:
