@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ..data.run_lock import RUN_LOCK_FILE, holds_run_lock
 from ..errors import ViCLIPError
 from ..inference.engine import EngineSettings
 from .inputs import ScoringRow, read_scoring_inputs
@@ -76,6 +77,7 @@ def row_key(row: ScoringRow) -> str:
     ]
 
 
+@holds_run_lock("output_dir")
 def score_to_folder(
     inputs: str | os.PathLike | Iterable[Any],
     model: Any,
@@ -93,7 +95,8 @@ def score_to_folder(
     flush_seconds: float = 60.0,
     progress: bool = True,
 ) -> CurationResult:
-    """Score every (clip, text) row of ``inputs`` into the Parquet dataset ``output_dir`` (see the module).
+    """Score every (clip, text) row of ``inputs`` into the Parquet dataset ``output_dir`` (see the module); the
+    call holds the folder's run lock (a second run into it is refused with ``FolderInUseError``).
 
     Args:
         inputs: a clip list with a ``text``/``caption`` column, InternVid rows (with ``video_root``), or pairs.
@@ -155,7 +158,7 @@ def _open_folder(folder: Path, settings: dict[str, Any], spec) -> Path:
                 "--output-dir"
             )
         return folder
-    if folder.exists() and any(folder.iterdir()):
+    if folder.exists() and any(path.name != RUN_LOCK_FILE for path in folder.iterdir()):
         raise ScoringMismatchError(f"{folder} exists and is not a scoring folder (no {INFO_FILE})")
     (folder / DATA_DIR).mkdir(parents=True, exist_ok=True)
     info = {"format": "viclip-scores/1", "model": spec.name, "model_revision": spec.revision, **settings}
