@@ -22,6 +22,16 @@ from .options import (
 Evaluate = Callable[..., dict[str, Any]]
 
 
+def add_data_arguments(
+    parser: argparse.ArgumentParser, listing_flag: str, listing_help: str, video_root_help: str
+) -> argparse._ArgumentGroup:
+    """The "data" group of a benchmark command: its listing (a CSV) and ``--video-root``; returned for more flags."""
+    data = parser.add_argument_group("data")
+    data.add_argument(listing_flag, required=True, metavar="CSV", help=listing_help)
+    data.add_argument("--video-root", required=True, metavar="DIR", help=video_root_help)
+    return data
+
+
 def add_run_arguments(parser: argparse.ArgumentParser, *, plot: bool) -> None:
     """``--num-workers`` and the output flags of both benchmark commands (``--plot`` where there is a plot)."""
     parser.add_argument(

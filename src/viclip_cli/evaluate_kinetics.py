@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._benchmark import add_run_arguments
+from ._benchmark import add_data_arguments, add_run_arguments
 from .base import UsageError
 from .options import add_model_arguments, require_file
 
@@ -41,12 +41,11 @@ EPILOG = (
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.epilog = EPILOG
-    data = parser.add_argument_group("data")
-    data.add_argument(
-        "--annotations", required=True, metavar="CSV", help="official Kinetics CSV, e.g. validate.csv"
-    )
-    data.add_argument(
-        "--video-root", required=True, metavar="DIR", help="folder holding the videos (searched recursively)"
+    data = add_data_arguments(
+        parser,
+        "--annotations",
+        "official Kinetics CSV, e.g. validate.csv",
+        "folder holding the videos (searched recursively)",
     )
     data.add_argument(
         "--classes",

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._benchmark import add_run_arguments
+from ._benchmark import add_data_arguments, add_run_arguments
 from .options import add_model_arguments
 
 HELP = "MSR-VTT 1k-A retrieval R@1/5/10, MdR, MnR with and without dual softmax (ViCLIP or CLIP models)"
@@ -39,13 +39,11 @@ EPILOG = (
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.epilog = EPILOG
-    data = parser.add_argument_group("data")
-    data.add_argument("--csv", required=True, metavar="CSV", help="MSRVTT_JSFUSION_test.csv (the 1k-A split)")
-    data.add_argument(
-        "--video-root",
-        required=True,
-        metavar="DIR",
-        help="folder holding video{N}.mp4 (searched recursively)",
+    add_data_arguments(
+        parser,
+        "--csv",
+        "MSRVTT_JSFUSION_test.csv (the 1k-A split)",
+        "folder holding video{N}.mp4 (searched recursively)",
     )
     add_model_arguments(parser)
     add_run_arguments(parser, plot=False)
