@@ -120,6 +120,8 @@ def test_the_official_csv_is_read_with_its_clip_names(kinetics_set):
             "line 3: time_start='nan' is not",
         ),
         ("label,youtube_id,time_start,time_end\nyoga,x,1,inf\n", "line 2: time_end='inf' is not a whole"),
+        ("label,youtube_id,time_start,time_end\nyoga,x,1,3\n  ,y,1,3\n", "line 3: empty label or youtube_id"),
+        ("label,youtube_id,time_start,time_end\n", "no rows below the header"),
         (
             b"label,youtube_id,time_start,time_end\ncaf\xe9,x,1,3\n",
             "bad.csv:2: not UTF-8 text (byte 0xe9 at column 4)",

@@ -66,6 +66,29 @@ def test_a_csv_without_the_columns_is_one_clear_error(tmp_path):
         read_msrvtt_csv(path)
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "key,vid_key,video_id,sentence\nret0,msr7,video7, \n",
+            "captions.csv line 2: empty video_id or sentence",
+        ),
+        ("key,vid_key,video_id,sentence\n", "captions.csv: no rows below the header"),
+    ],
+)
+def test_an_empty_caption_or_no_rows_is_one_clear_error(tmp_path, text, message):
+    path = tmp_path / "captions.csv"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=message):
+        read_msrvtt_csv(path)
+
+
+def test_the_values_are_read_without_their_spaces(tmp_path):
+    path = tmp_path / "captions.csv"
+    path.write_text("key,vid_key,video_id,sentence\nret0,msr7, video7 ,  a cat  \n")
+    assert [(p.video_id, p.sentence, p.line) for p in read_msrvtt_csv(path)] == [("video7", "a cat", 2)]
+
+
 def _original_itm_eval(scores_i2t: np.ndarray, scores_t2i: np.ndarray) -> dict[str, float]:
     """The original tasks/retrieval_utils.py itm_eval for one caption per video: argsort ranks, R@1/5/10."""
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
 import torch
 from tqdm.auto import tqdm
@@ -21,6 +22,48 @@ class EmbeddedClips:
     indices: list[int]  # positions in the input of the embedded clips
     embeddings: torch.Tensor  # (len(indices), dim), L2-normalised float32
     failures: list[tuple[int, str]] = field(default_factory=list)  # (position, reason)
+
+
+Item = TypeVar("Item")
+
+
+@dataclass
+class Gallery(Generic[Item]):
+    """A benchmark's items whose video was found and embedded, and an account of those left out."""
+
+    items: list[Item]  # the embedded ones, in order
+    embeddings: torch.Tensor  # (len(items), dim), L2-normalised float32
+    missing: list[str]  # the names of the videos not found
+    undecodable: list[dict[str, str]]  # {"clip", "reason"} of the videos found but not decoded
+
+    def skipped(self) -> dict[str, Any]:
+        """The results' account of the videos left out (``num_missing``, ``num_undecodable`` and their lists)."""
+        return {
+            "num_missing": len(self.missing),
+            "num_undecodable": len(self.undecodable),
+            "missing": self.missing,
+            "undecodable": self.undecodable,
+        }
+
+
+def embed_gallery(
+    embedder,
+    located: Iterable[tuple[Item, VideoClip | None, str]],
+    batch_size: int = 8,
+    num_workers: int | None = None,
+    progress: bool = True,
+) -> Gallery[Item]:
+    """Embed the clip of each ``(item, clip or None when its video was not found, the video's name)``."""
+    found: list[tuple[Item, VideoClip]] = []
+    missing: list[str] = []
+    for item, clip, name in located:
+        if clip is None:
+            missing.append(name)
+        else:
+            found.append((item, clip))
+    embedded = embed_clips(embedder, [clip for _, clip in found], batch_size, num_workers, progress)
+    undecodable = [{"clip": found[i][1].describe(), "reason": reason} for i, reason in embedded.failures]
+    return Gallery([found[i][0] for i in embedded.indices], embedded.embeddings, missing, undecodable)
 
 
 def default_num_workers() -> int:

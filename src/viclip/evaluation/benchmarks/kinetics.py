@@ -25,7 +25,7 @@ from ..templates import resolve_templates
 from ..zero_shot import ZeroShotClassifier, topk_accuracy
 from .csv_records import read_csv_records
 from .embedders import describe_protocol, model_identity
-from .embedding import embed_clips
+from .embedding import embed_gallery
 from .video_files import VideoFileIndex, normalise_name
 
 KINETICS_VARIANTS: tuple[int, ...] = (400, 600, 700)
@@ -52,21 +52,19 @@ def read_kinetics_csv(path: str | os.PathLike) -> list[KineticsRow]:
     """The rows of an official Kinetics CSV; extra columns (``split``, ``is_cc``) are ignored."""
     path = Path(path)
     records = read_csv_records(
-        path, REQUIRED_COLUMNS, "a Kinetics annotation CSV", "label,youtube_id,time_start,time_end,split"
+        path,
+        REQUIRED_COLUMNS,
+        "a Kinetics annotation CSV",
+        "label,youtube_id,time_start,time_end,split",
+        non_empty=("label", "youtube_id"),
     )
     rows = []
     for line, record in records:
-        label = (record.get("label") or "").strip()
-        youtube_id = (record.get("youtube_id") or "").strip()
-        if not label or not youtube_id:
-            raise ValueError(f"{path} line {line}: empty label or youtube_id")
         start = _whole_seconds(record.get("time_start"), path, line, "time_start")
         end = _whole_seconds(record.get("time_end"), path, line, "time_end")
         if end <= start:
             raise ValueError(f"{path} line {line}: time_end {end} is not after time_start {start}")
-        rows.append(KineticsRow(label, youtube_id, start, end, line))
-    if not rows:
-        raise ValueError(f"{path}: no annotation rows")
+        rows.append(KineticsRow(record["label"], record["youtube_id"], start, end, line))
     return rows
 
 
@@ -146,32 +144,15 @@ def evaluate_kinetics(
     ``data.evaluated_fraction`` says how much of the split that is.
     """
     templates = resolve_templates(templates)
-    class_index = {normalise_name(name): i for i, name in enumerate(class_names)}
-    unknown = sorted({row.label for row in rows if normalise_name(row.label) not in class_index})
-    if unknown:
-        raise ValueError(
-            f"{len(unknown)} label(s) of the annotations are not among the {len(class_names)} class names, "
-            f"e.g. {unknown[:3]} (check --classes)"
-        )
+    class_index = _class_index(rows, class_names)
     index = VideoFileIndex(video_root)
-    found: list[tuple[KineticsRow, VideoClip]] = []
-    missing: list[str] = []
-    for row in rows:
-        clip = find_kinetics_clip(row, index)
-        if clip is None:
-            missing.append(row.clip_stem)
-        else:
-            found.append((row, clip))
 
     def encode_prompts(prompts: list[str]) -> torch.Tensor:
         return embedder.encode_text([clean_caption(p) for p in prompts])
 
     classifier = ZeroShotClassifier.from_encoder(encode_prompts, list(class_names), templates)
-    embedded = embed_clips(embedder, [clip for _, clip in found], batch_size, num_workers, progress)
-    undecodable = [{"clip": found[i][1].describe(), "reason": reason} for i, reason in embedded.failures]
-    evaluated = [found[i][0] for i in embedded.indices]
-    labels = torch.tensor([class_index[normalise_name(row.label)] for row in evaluated], dtype=torch.long)
-
+    located = [(row, find_kinetics_clip(row, index), row.clip_stem) for row in rows]
+    gallery = embed_gallery(embedder, located, batch_size, num_workers, progress)
     results: dict[str, Any] = {
         "benchmark": _benchmark_name(len(class_names)),
         "task": "zero-shot action recognition",
@@ -182,19 +163,17 @@ def evaluate_kinetics(
         "data": {
             "num_rows": len(rows),
             "num_classes": len(class_names),
-            "num_evaluated": len(evaluated),
-            "evaluated_fraction": len(evaluated) / len(rows),
-            "num_missing": len(missing),
-            "num_undecodable": len(undecodable),
-            "missing": missing,
-            "undecodable": undecodable,
+            "num_evaluated": len(gallery.items),
+            "evaluated_fraction": len(gallery.items) / len(rows),
+            **gallery.skipped(),
         },
     }
-    if not evaluated:
+    if not gallery.items:
         results["metrics"] = {"top1": None, "top5": None, "avg": None, "mean_class_top1": None}
         results["per_class"] = {}
         return results
-    scores = classifier.scores(embedded.embeddings)
+    labels = torch.tensor([class_index[normalise_name(row.label)] for row in gallery.items], dtype=torch.long)
+    scores = classifier.scores(gallery.embeddings)
     metrics = topk_accuracy(scores, labels, ks=(1, 5))
     per_class = per_class_accuracy(scores, labels, class_names)
     class_top1 = [entry["top1"] for entry in per_class.values() if entry["num_videos"]]
@@ -202,6 +181,18 @@ def evaluate_kinetics(
     results["metrics"] = metrics
     results["per_class"] = per_class
     return results
+
+
+def _class_index(rows: Sequence[KineticsRow], class_names: Sequence[str]) -> dict[str, int]:
+    """``{normalised class name: position}``; every label of ``rows`` must be one of the class names."""
+    class_index = {normalise_name(name): i for i, name in enumerate(class_names)}
+    unknown = sorted({row.label for row in rows if normalise_name(row.label) not in class_index})
+    if unknown:
+        raise ValueError(
+            f"{len(unknown)} label(s) of the annotations are not among the {len(class_names)} class names, "
+            f"e.g. {unknown[:3]} (check --classes)"
+        )
+    return class_index
 
 
 def per_class_accuracy(

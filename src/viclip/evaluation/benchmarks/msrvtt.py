@@ -19,7 +19,7 @@ from ...processing import VideoClip, clean_caption
 from ..retrieval import retrieval_metrics
 from .csv_records import read_csv_records
 from .embedders import describe_protocol, model_identity
-from .embedding import embed_clips
+from .embedding import embed_gallery
 from .video_files import VideoFileIndex
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("video_id", "sentence")
@@ -40,18 +40,13 @@ def read_msrvtt_csv(path: str | os.PathLike) -> list[MSRVTTPair]:
     """The caption-video pairs of an MSR-VTT JSFusion CSV (``key,vid_key,video_id,sentence``)."""
     path = Path(path)
     records = read_csv_records(
-        path, REQUIRED_COLUMNS, "an MSR-VTT JSFusion CSV", "key,vid_key,video_id,sentence"
+        path,
+        REQUIRED_COLUMNS,
+        "an MSR-VTT JSFusion CSV",
+        "key,vid_key,video_id,sentence",
+        non_empty=REQUIRED_COLUMNS,
     )
-    pairs = []
-    for line, record in records:
-        video_id = (record.get("video_id") or "").strip()
-        sentence = (record.get("sentence") or "").strip()
-        if not video_id or not sentence:
-            raise ValueError(f"{path} line {line}: empty video_id or sentence")
-        pairs.append(MSRVTTPair(video_id, sentence, line))
-    if not pairs:
-        raise ValueError(f"{path}: no caption rows")
-    return pairs
+    return [MSRVTTPair(record["video_id"], record["sentence"], line) for line, record in records]
 
 
 def evaluate_msrvtt(
@@ -71,21 +66,9 @@ def evaluate_msrvtt(
     """
     index = VideoFileIndex(video_root)
     video_ids = list(dict.fromkeys(pair.video_id for pair in pairs))
-    clips: list[VideoClip] = []
-    found_ids: list[str] = []
-    missing: list[str] = []
-    for video_id in video_ids:
-        path = index.find(video_id)
-        if path is None:
-            missing.append(video_id)
-        else:
-            clips.append(VideoClip(path))
-            found_ids.append(video_id)
-
-    embedded = embed_clips(embedder, clips, batch_size, num_workers, progress)
-    undecodable = [{"clip": clips[i].describe(), "reason": reason} for i, reason in embedded.failures]
-    gallery_ids = [found_ids[i] for i in embedded.indices]
-    column = {video_id: j for j, video_id in enumerate(gallery_ids)}
+    located = [(video_id, _clip(index.find(video_id)), video_id) for video_id in video_ids]
+    gallery = embed_gallery(embedder, located, batch_size, num_workers, progress)
+    column = {video_id: j for j, video_id in enumerate(gallery.items)}
     kept = [pair for pair in pairs if pair.video_id in column]
 
     results: dict[str, Any] = {
@@ -101,20 +84,17 @@ def evaluate_msrvtt(
         "data": {
             "num_captions": len(pairs),
             "num_videos": len(video_ids),
-            "num_evaluated_videos": len(gallery_ids),
+            "num_evaluated_videos": len(gallery.items),
             "num_evaluated_captions": len(kept),
-            "evaluated_fraction": len(gallery_ids) / len(video_ids),
-            "num_missing": len(missing),
-            "num_undecodable": len(undecodable),
-            "missing": missing,
-            "undecodable": undecodable,
+            "evaluated_fraction": len(gallery.items) / len(video_ids),
+            **gallery.skipped(),
         },
     }
     if not kept:
         results["metrics"] = {"plain": None, "dual_softmax": None}
         return results
     text_embeds = embedder.encode_text([clean_caption(pair.sentence) for pair in kept])
-    similarity = text_embeds @ embedded.embeddings.T  # (captions, videos), cosine
+    similarity = text_embeds @ gallery.embeddings.T  # (captions, videos), cosine
     caption_to_video = [column[pair.video_id] for pair in kept]
     results["metrics"] = {
         "plain": retrieval_metrics(similarity, caption_to_video),
@@ -126,3 +106,7 @@ def evaluate_msrvtt(
         ),
     }
     return results
+
+
+def _clip(path: Path | None) -> VideoClip | None:
+    return None if path is None else VideoClip(path)
