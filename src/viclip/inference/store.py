@@ -91,8 +91,11 @@ def _dataset_card(info: Mapping[str, Any]) -> str:
     )
 
 
-@dataclass
+@dataclass(frozen=True)
 class Failure:
+    """A clip (or input row) that could not be embedded or scored, and why: one record for embed, score and the
+    ``failures.jsonl`` they write."""
+
     path: str
     start_sec: float | None
     end_sec: float | None

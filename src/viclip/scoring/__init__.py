@@ -13,7 +13,6 @@ _EXPORTS = {
     "read_scoring_inputs": "inputs",
     "PROTOCOLS": "protocols",
     "scoring_protocol": "protocols",
-    "ScoreFailure": "scorer",
     "ScoreResult": "scorer",
     "Scorer": "scorer",
     "score_pairs": "scorer",
@@ -35,7 +34,7 @@ if TYPE_CHECKING:
     from .inputs import ScoringRow, read_scoring_inputs
     from .protocols import PROTOCOLS, scoring_protocol
     from .reward import ViCLIPReward
-    from .scorer import ScoreFailure, Scorer, ScoreResult, score_pairs
+    from .scorer import Scorer, ScoreResult, score_pairs
     from .vbench import (
         PromptedVideo,
         custom_inputs,

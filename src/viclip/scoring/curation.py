@@ -23,8 +23,9 @@ import numpy as np
 from ..data.run_lock import RUN_LOCK_FILE, holds_run_lock
 from ..errors import ViCLIPError
 from ..inference.engine import EngineSettings
+from ..inference.store import Failure
 from .inputs import ScoringRow, read_scoring_inputs
-from .scorer import ScoreFailure, Scorer, score_distribution
+from .scorer import Scorer, score_distribution
 
 INFO_FILE = "scoring_info.json"
 FAILURES_FILE = "failures.jsonl"
@@ -56,7 +57,7 @@ class CurationResult:
     num_scored: int  # scored by this run
     num_kept: int  # of those, at or above min_score
     num_reused: int  # already in the folder
-    failures: list[ScoreFailure] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
     scores: list[float] = field(default_factory=list)  # this run's scores
 
     def summary(self) -> str:
@@ -125,7 +126,7 @@ def score_to_folder(
     todo = [i for i, k in enumerate(keys) if k not in done]
     rows = [read.rows[i] for i in todo]
     writer = _PartWriter(folder, spec.name, spec.revision, rows_per_part, flush_seconds)
-    failures: dict[ScoreFailure, None] = {}
+    failures: dict[Failure, None] = {}
     scores: list[float] = []
     kept = 0
     try:
@@ -139,7 +140,7 @@ def score_to_folder(
             writer.add(rows[scored.index], keys[todo[scored.index]], scored.score, keep)
     finally:
         writer.flush()
-    all_failures = [ScoreFailure(where, None, None, reason) for where, reason in read.unmatched]
+    all_failures = [Failure(where, None, None, reason) for where, reason in read.unmatched]
     all_failures += list(failures)
     _write_failures(folder, all_failures)
     return CurationResult(
@@ -238,12 +239,8 @@ def _plain(row: dict[str, Any]) -> dict[str, Any]:
     return plain
 
 
-def _write_failures(folder: Path, failures: Sequence[ScoreFailure]) -> None:
-    lines = [
-        json.dumps({"path": f.path, "start_sec": f.start_sec, "end_sec": f.end_sec, "error": f.error})
-        for f in failures
-    ]
-    _atomic_write(folder / FAILURES_FILE, "".join(line + "\n" for line in lines))
+def _write_failures(folder: Path, failures: Sequence[Failure]) -> None:
+    _atomic_write(folder / FAILURES_FILE, "".join(json.dumps(f.to_dict()) + "\n" for f in failures))
 
 
 def _atomic_write(path: Path, text: str) -> None:

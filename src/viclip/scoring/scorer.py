@@ -17,25 +17,11 @@ import numpy as np
 
 from ..inference.engine import BatchSource, EngineSettings, WorkerSettings, canonical_dtype, embed_batches
 from ..inference.loading import ModelSpec, resolve_model
+from ..inference.store import Failure
 from .inputs import ScoringRow
 from .protocols import ScoringProtocol, scoring_protocol
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ScoreFailure:
-    """A clip that could not be scored, and why (every row of that clip fails with it)."""
-
-    path: str
-    start_sec: float | None
-    end_sec: float | None
-    error: str
-
-    def describe(self) -> str:
-        if self.start_sec is None and self.end_sec is None:
-            return self.path
-        return f"{self.path} [{self.start_sec}, {self.end_sec}] s"
 
 
 @dataclass(frozen=True)
@@ -44,7 +30,7 @@ class ScoredRow:
 
     index: int
     score: float | None
-    failure: ScoreFailure | None = None
+    failure: Failure | None = None
 
 
 @dataclass
@@ -53,7 +39,7 @@ class ScoreResult:
 
     rows: list[ScoringRow]
     scores: list[float | None]
-    failures: list[ScoreFailure] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
     model: str = ""
     model_revision: str = ""
     protocol: dict[str, Any] = field(default_factory=dict)
@@ -188,7 +174,7 @@ class Scorer:
                     timings[name] = timings.get(name, 0.0) + float(np.sum(batch[name]))
             for position, cid in enumerate(batch["clip_id"]):
                 clip, error = clips[int(cid)], str(batch["error"][position])
-                failure = ScoreFailure(clip.path, clip.start_sec, clip.end_sec, error) if error else None
+                failure = Failure(clip.path, clip.start_sec, clip.end_sec, error) if error else None
                 embedding = None if error else np.asarray(batch["embedding"][position], dtype=np.float32)
                 for index in rows_of_clip[int(cid)]:
                     score = None if embedding is None else float(embedding @ features[rows[index].text])
@@ -267,7 +253,7 @@ def score_pairs(
         optimize=optimize,
     )
     scores: list[float | None] = [None] * len(rows)
-    failures: dict[ScoreFailure, None] = {}
+    failures: dict[Failure, None] = {}
     timings: dict[str, float] = {}
     for scored in scorer.scores(rows, progress=progress, timings=timings):
         scores[scored.index] = scored.score
