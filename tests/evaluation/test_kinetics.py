@@ -248,18 +248,17 @@ def test_image_clip_metrics_equal_a_direct_computation(kinetics_set, tiny_clip_m
     assert "mean of the L2-normalised per-frame" in results["protocol"]["frame_pooling"]
 
 
+def _command(annotations, video_root, model) -> list[str]:
+    """``viclip evaluate kinetics`` with its three required flags."""
+    return ["evaluate", "kinetics", "--annotations", str(annotations), "--video-root", str(video_root),
+            "--model", str(model)]  # fmt: skip
+
+
 def test_the_command_runs_end_to_end(kinetics_set, tiny_model_dir, tmp_path, capsys):
     csv_path, videos, classes = kinetics_set
     output, plot = tmp_path / "k.json", tmp_path / "k.png"
     argv = [
-        "evaluate",
-        "kinetics",
-        "--annotations",
-        str(csv_path),
-        "--video-root",
-        str(videos),
-        "--model",
-        str(tiny_model_dir),
+        *_command(csv_path, videos, tiny_model_dir),
         "--classes",
         str(classes),
         "--device",
@@ -299,15 +298,5 @@ def test_the_per_class_plot_names_the_worst_and_best_of_many_classes(tmp_path):
 def test_labels_outside_every_official_list_need_classes(kinetics_set, tiny_model_dir, tmp_path, capsys):
     csv_path = tmp_path / "custom.csv"
     csv_path.write_text("label,youtube_id,time_start,time_end,split\nmy action,aaa,10,20,val\n")
-    argv = [
-        "evaluate",
-        "kinetics",
-        "--annotations",
-        str(csv_path),
-        "--video-root",
-        str(kinetics_set[1]),
-        "--model",
-        str(tiny_model_dir),
-    ]
-    assert main(argv) == 2
+    assert main(_command(csv_path, kinetics_set[1], tiny_model_dir)) == 2
     assert "--classes FILE" in capsys.readouterr().err
