@@ -81,10 +81,17 @@ def run(args: argparse.Namespace) -> int:
         return 0
     check_run(config)
 
+    import contextlib
+
+    from viclip.data.run_lock import run_lock
     from viclip.training import train
 
-    result = train(config)
-    if os.environ.get("RANK", "0") == "0":  # one line per run, not per process
+    main_process = os.environ.get("RANK", "0") == "0"
+    # A second `viclip train` into the folder while this one runs is refused at once (the main process holds the
+    # folder's run lock; the other processes of this run write there too and do not take it).
+    with run_lock(config.output_dir) if main_process else contextlib.nullcontext():
+        result = train(config)
+    if main_process:  # one line per run, not per process
         print(f"trained {result.step} steps; the model is in {result.final_dir}")
     return 0
 

@@ -1,9 +1,13 @@
 """`viclip train` checks the whole run before it generates, builds or writes anything (exit 2, nothing written),
-and never starts a second run over a first one: it points to --resume latest."""
+and never starts a second run over a first one: it points to --resume latest, and a run still going holds the
+folder (a second start is refused at once, naming it)."""
 
 from __future__ import annotations
 
 import json
+import platform
+import subprocess
+import sys
 
 import pytest
 
@@ -93,3 +97,32 @@ def test_only_synthetic_data_left_by_a_failed_start_is_reused(tmp_path):
 
     (tmp_path / "synthetic-data").mkdir()
     assert existing_run_files(tmp_path) == []
+
+
+HOLDER = """
+import sys
+from viclip.data.run_lock import run_lock
+with run_lock(sys.argv[1]):
+    print("held", flush=True)
+    sys.stdin.read()  # until the test closes it
+"""
+
+
+def test_a_run_started_while_another_is_running_there_is_refused_at_once_naming_it(tmp_path, capsys):
+    from viclip.data.run_lock import RUN_LOCK_FILE
+
+    out = tmp_path / "run"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(out)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        # the first run is going: it holds out/ and wrote nothing yet
+        assert holder.stdout.readline() == "held\n"
+        code, err = run(capsys, [*SYNTHETIC, "--output_dir", out])
+        assert code == 1
+        assert err.count("\n") == 1 and err.startswith(f"viclip train: error: {out} is in use by another run")
+        assert f"pid {holder.pid} on host {platform.node()}" in err
+        assert [p.name for p in out.iterdir()] == [RUN_LOCK_FILE]  # no synthetic data, model or metrics
+    finally:
+        holder.communicate("", timeout=60)
+    assert not out.exists()  # the holder left: its lock and the folder it made are gone
