@@ -97,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         work / "videos",
         str(work / "model"),
         work / "emb",
+        engine="ray",
         dtype=args.dtype,
         batch_size=args.batch_size,
         num_gpus=args.num_gpus,

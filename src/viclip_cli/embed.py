@@ -1,6 +1,8 @@
-"""Embed videos into a Parquet dataset of L2-normalised ViCLIP embeddings, on Ray Data (resumable).
+"""Embed videos into a Parquet dataset of L2-normalised ViCLIP embeddings, in process or on Ray Data (resumable).
 
-Decoding runs in CPU tasks, the model in actors (one per GPU with --num-gpus, CPU actors otherwise). A rerun into
+--engine auto (the default) picks the faster here and the summary says why: in this process on one machine
+without a GPU and under 8 cores; else Ray Data, decoding in CPU tasks and the model in actors (one per GPU with
+--num-gpus, CPU actors otherwise). A rerun into
 the same --output-dir embeds only what is missing (or changed); unreadable videos are skipped and listed in
 OUTPUT_DIR/failures.jsonl. With --window the videos are cut into overlapping windows so that `viclip search`
 can return the moment.
@@ -13,15 +15,17 @@ import sys
 
 from .base import CommandError, UsageError
 from .options import (
+    add_decode_limit_arguments,
+    add_engine_arguments,
     add_model_arguments,
     check_model_reference,
     check_output_dir,
-    positive_int,
+    engine_options,
     positive_seconds,
     resolve_device,
 )
 
-HELP = "embed videos (folder, clip list, InternVid rows) into a Parquet dataset, on Ray Data"
+HELP = "embed videos (folder, clip list, InternVid rows) into a Parquet dataset, in process or on Ray Data"
 EPILOG = (
     "examples: viclip embed --inputs videos/ --model ./ViCLIP-L-14 --output-dir emb/ --dtype bf16\n"
     "          viclip embed --inputs videos/ --model DIR --output-dir emb/ --window 4 --stride 2 --num-gpus 8\n"
@@ -56,24 +60,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="window start every SEC (default: --window)",
     )
     add_model_arguments(parser)
-    engine = parser.add_argument_group("engine")
-    engine.add_argument(
-        "--ray-address", default=None, metavar="ADDR", help="a Ray cluster to run on (default: a local one)"
-    )
-    engine.add_argument(
-        "--num-gpus", type=int, default=0, metavar="N", help="model actors, one per GPU (default: 0, CPU)"
-    )
-    engine.add_argument(
-        "--num-cpu-actors", type=positive_int, default=1, metavar="N", help="CPU model actors without GPUs"
-    )
-    engine.add_argument(
-        "--cpus-per-actor",
-        type=positive_int,
-        default=1,
-        metavar="N",
-        help="CPUs (torch threads) of each CPU model actor; the CPUs left over decode (default: 1)",
-    )
-    engine.add_argument("--local", action="store_true", help="run in this process, without Ray")
+    engine = add_engine_arguments(parser)
     engine.add_argument(
         "--optimize",
         choices=["none", "compile"],
@@ -81,6 +68,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="compile: torch.compile the video tower (on a CPU with --dtype bf16 about 1.4x faster; the first "
         "batch compiles for 30-60 s)",
     )
+    add_decode_limit_arguments(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -91,10 +79,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--inputs {args.inputs!r} does not exist")
     if args.stride is not None and args.window is None:
         raise UsageError("--stride needs --window")
-    if args.num_gpus < 0:
-        raise UsageError(f"--num-gpus must be 0 or more, got {args.num_gpus}")
-    if args.local and (args.ray_address or args.num_gpus):
-        raise UsageError("--local runs without Ray: drop --ray-address/--num-gpus")
+    engine = engine_options(args)
     check_model_reference(args.model)
     check_output_dir(args.output_dir)  # a file in the way or a folder that cannot be made: before Ray starts
     device = args.device
@@ -111,15 +96,13 @@ def run(args: argparse.Namespace) -> int:
         window_sec=args.window,
         stride_sec=args.stride,
         video_root=args.video_root,
-        runner="local" if args.local else "ray",
-        ray_address=args.ray_address,
-        num_gpus=args.num_gpus,
-        num_cpu_actors=args.num_cpu_actors,
-        cpus_per_actor=args.cpus_per_actor,
+        **engine,
         dtype=args.dtype,
         device=device,
         batch_size=args.batch_size,
         optimize=args.optimize,
+        decode_timeout=args.decode_timeout,
+        max_pixels=args.max_pixels,
         progress=not args.quiet,
     )
     for failure in result.failures:

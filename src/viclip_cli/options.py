@@ -82,6 +82,58 @@ def add_decode_limit_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+ENGINES = ("auto", "local", "ray")
+
+
+def add_engine_arguments(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """``--engine``, ``--ray-address``, ``--num-gpus``, ``--num-cpu-actors``, ``--cpus-per-actor``: where a batch
+    job's decoding and model run (read back with :func:`engine_options`); returns the group for more flags."""
+    group = parser.add_argument_group("engine")
+    group.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="auto",
+        help="local: this process; ray: decoding tasks and model actors on Ray Data; auto (default): the faster "
+        "here (in process on one machine without a GPU and under 8 cores, or for under 64 clips; else Ray); "
+        "the summary says which and why",
+    )
+    group.add_argument(
+        "--ray-address", default=None, metavar="ADDR", help="a Ray cluster to run on (default: a local one)"
+    )
+    group.add_argument(
+        "--num-gpus", type=int, default=0, metavar="N", help="model actors, one per GPU (default: 0, CPU)"
+    )
+    group.add_argument(
+        "--num-cpu-actors", type=positive_int, default=1, metavar="N", help="CPU model actors without GPUs"
+    )
+    group.add_argument(
+        "--cpus-per-actor",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="CPUs (torch threads) of each model actor on Ray; the CPUs left over decode (default: half the "
+        "cores without GPUs, 1 with)",
+    )
+    return group
+
+
+def engine_options(args: argparse.Namespace) -> dict[str, object]:
+    """The engine flags, checked, as the keywords of ``embed_videos`` and
+    :func:`viclip.inference.engine_choice.choose_engine_settings`: ``engine`` (``None`` for auto),
+    ``ray_address``, ``num_gpus``, ``num_cpu_actors``, ``cpus_per_actor``."""
+    if args.num_gpus < 0:
+        raise UsageError(f"--num-gpus must be 0 or more, got {args.num_gpus}")
+    if args.engine == "local" and (args.ray_address or args.num_gpus):
+        raise UsageError("--engine local runs in this process: drop --ray-address/--num-gpus")
+    return {
+        "engine": None if args.engine == "auto" else args.engine,
+        "ray_address": args.ray_address,
+        "num_gpus": args.num_gpus,
+        "num_cpu_actors": args.num_cpu_actors,
+        "cpus_per_actor": args.cpus_per_actor,
+    }
+
+
 def positive_seconds(value: str) -> float:
     try:
         number = float(value)

@@ -83,7 +83,7 @@ def wrong(tmp_path, tiny_model_dir, video_dir):
         ),
         "changed --window (embed)": (
             ["embed", "--inputs", str(video_dir), "--model", model, "--output-dir", str(embeddings), "--window",
-             "2", "--local", "--quiet"],
+             "2", "--engine", "local", "--quiet"],
             "holds embeddings made with other settings",
         ),
         "missing CSV columns (evaluate kinetics)": (

@@ -21,7 +21,7 @@ WITH_OUTPUT: dict[tuple[str, ...], list[str]] = {
     ("prepare",): ["--annotations", "{tmp}/rows.jsonl", "--video-root", "{tmp}", "--output-dir", "{out}"],
     ("train",): ["--config", "synthetic_cpu", "--output_dir", "{out}"],
     ("finetune-classifier",): ["--train", "{tmp}/list.csv", "--output-dir", "{out}"],
-    ("embed",): ["--inputs", "{tmp}", "--model", "me/model", "--output-dir", "{out}", "--local"],
+    ("embed",): ["--inputs", "{tmp}", "--model", "me/model", "--output-dir", "{out}", "--engine", "local"],
     ("index",): ["--embeddings", "{tmp}", "--output-dir", "{out}"],
     ("evaluate", "classification"): ["{tmp}/list.csv", "--model", "me/model", "--output", "{out}"],
     ("evaluate", "retrieval"): ["{tmp}/captions.csv", "--model", "me/model", "--output", "{out}"],

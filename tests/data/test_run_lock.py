@@ -90,7 +90,7 @@ def test_second_run_into_a_folder_in_use_is_refused_at_once_naming_the_first(
             "download": ["download", annotations, "--output-dir", str(out), "--yt-dlp", str(blocking_yt_dlp)],
             "prepare": ["prepare", "--annotations", annotations, "--video-root", videos, "--output-dir", str(out)],
             "embed": ["embed", "--inputs", videos, "--model", str(tiny_model_dir), "--output-dir", str(out),
-                      "--local"],
+                      "--engine", "local"],
         }  # fmt: skip
         for name, argv in commands.items():
             capsys.readouterr()

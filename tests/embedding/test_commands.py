@@ -20,7 +20,7 @@ def test_embed_index_and_search_find_the_moment_of_a_query_clip(capsys, video_di
     emb, index = tmp_path / "emb", tmp_path / "index"
     code, out, err = run(
         capsys, "embed", "--inputs", video_dir, "--model", tiny_model_dir, "--output-dir", emb,
-        "--window", "1", "--stride", "0.5", "--local", "--quiet",
+        "--window", "1", "--stride", "0.5", "--engine", "local", "--quiet",
     )  # fmt: skip
     assert code == 0, err
     assert "22 clips: 20 embedded, 0 already done, 2 failed" in out
@@ -60,7 +60,7 @@ def test_embed_usage_errors(capsys, video_dir, tiny_model_dir, tmp_path):
     assert code == 2 and "--stride needs --window" in err
     code, _, err = run(capsys, *base, "--window", "-1")
     assert code == 2 and "must be positive" in err
-    code, _, err = run(capsys, *base, "--device", "bogus", "--local")
+    code, _, err = run(capsys, *base, "--device", "bogus", "--engine", "local")
     assert code == 2 and err.strip() == (
         "viclip embed: error: --device 'bogus' is not a device; use cpu, cuda or cuda:N"
     )
@@ -70,6 +70,6 @@ def test_embed_usage_errors(capsys, video_dir, tiny_model_dir, tmp_path):
 
 def test_cpu_actors_that_take_every_cpu_are_refused(capsys, ray_local, video_dir, tiny_model_dir, tmp_path):
     base = ["embed", "--inputs", video_dir, "--model", tiny_model_dir, "--output-dir", tmp_path / "e"]
-    code, _, err = run(capsys, *base, "--cpus-per-actor", "2", "--quiet")
+    code, _, err = run(capsys, *base, "--engine", "ray", "--cpus-per-actor", "2", "--quiet")
     assert code == 2 and "take all 2 CPUs of the Ray cluster and leave none to decode" in err
     assert not (tmp_path / "e" / "data").exists() or not any((tmp_path / "e" / "data").iterdir())

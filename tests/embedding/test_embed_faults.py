@@ -51,7 +51,7 @@ def test_hostile_folder_embeds_every_good_video_once_and_lists_each_bad_file_wit
     with warnings.catch_warnings(record=True) as caught:  # not pytest.warns: it would re-emit Ray's own
         warnings.simplefilter("always", UserWarning)
         result = embed_videos(
-            hostile_dir, str(tiny_model_dir), tmp_path / "emb", runner=runner, progress=False
+            hostile_dir, str(tiny_model_dir), tmp_path / "emb", engine=runner, progress=False
         )
     walk = [str(w.message) for w in caught if "not regular files left out" in str(w.message)]
     assert len(walk) == 1 and walk[0].startswith(f"3 entries of {hostile_dir} that are not regular files")
@@ -85,7 +85,8 @@ def test_full_disk_fails_embed_in_one_line_leaving_no_partial_part_and_a_rerun_c
         str(tiny_model_dir),
         "--output-dir",
         str(out),
-        "--local",
+        "--engine",
+        "local",
     ]
     job = subprocess.run(
         [sys.executable, "-c", FULL_DISK_JOB, *argv, "--quiet"], capture_output=True, text=True
@@ -96,7 +97,7 @@ def test_full_disk_fails_embed_in_one_line_leaving_no_partial_part_and_a_rerun_c
     assert errors[0].startswith("viclip embed: error: ") and "File too large" in errors[0]
     assert not list((out / "data").glob("*")), "no part file, whole or partial"
 
-    result = embed_videos(video_dir, str(tiny_model_dir), out, runner="local", progress=False)  # space freed
+    result = embed_videos(video_dir, str(tiny_model_dir), out, engine="local", progress=False)  # space freed
     assert result.num_reused == 0 and result.num_embedded == 4
     table, _ = load_embeddings(out)
     paths = table.column("path").to_pylist()
@@ -142,7 +143,7 @@ def test_ray_worker_killed_mid_embed_is_restarted_and_every_clip_arrives_once(
     try:
         result = embed_videos(
             video_dir / "long.mp4", str(tiny_model_dir), tmp_path / "emb", window_sec=0.5, stride_sec=0.25,
-            batch_size=1, runner="ray", progress=False,
+            batch_size=1, engine="ray", progress=False,
         )  # fmt: skip
     finally:
         killer.stop.set()

@@ -11,12 +11,11 @@ import pytest
 
 from viclip.embedding import embed_videos, load_embeddings
 from viclip.embedding.inputs import probe_extent
+from viclip.inference import engine_choice
 from viclip.processing import ClipRangeWarning
 from viclip_cli import main as viclip_main
 
 from .conftest import FPS, frames_with_square
-
-ENGINE = {"local": ["--local"], "ray": []}
 
 
 def run(capsys, *argv):
@@ -49,7 +48,7 @@ def test_embed_exits_1_when_the_only_input_is_unreadable(capsys, tiny_model_dir,
     bad.write_bytes(b"not a video at all")
     out_dir = tmp_path / "emb"
     code, out, err = run(capsys, "embed", "--inputs", bad, "--model", tiny_model_dir, "--output-dir", out_dir,
-                         *ENGINE["local"], "--quiet")  # fmt: skip
+                         "--engine", "local", "--quiet")  # fmt: skip
     assert code == 1 and out == ""
     assert err.splitlines()[-1] == (
         f"viclip embed: error: no video could be embedded (1 failed, listed in {out_dir / 'failures.jsonl'})"
@@ -60,7 +59,7 @@ def test_embed_exits_1_when_the_clip_list_holds_only_a_header(capsys, tiny_model
     clips = tmp_path / "clips.csv"
     clips.write_text("path,start_sec,end_sec\n")
     code, out, err = run(capsys, "embed", "--inputs", clips, "--model", tiny_model_dir, "--output-dir",
-                         tmp_path / "emb", *ENGINE["local"], "--quiet")  # fmt: skip
+                         tmp_path / "emb", "--engine", "local", "--quiet")  # fmt: skip
     assert code == 1 and out == ""
     assert (
         err.strip() == f"viclip embed: error: no video could be embedded (--inputs '{clips}' names no clip)"
@@ -69,24 +68,31 @@ def test_embed_exits_1_when_the_clip_list_holds_only_a_header(capsys, tiny_model
 
 def test_a_rerun_with_everything_already_done_still_exits_0(capsys, video_dir, tiny_model_dir, tmp_path):
     argv = ["embed", "--inputs", video_dir / "red.mp4", "--model", tiny_model_dir, "--output-dir",
-            tmp_path / "emb", *ENGINE["local"], "--quiet"]  # fmt: skip
+            tmp_path / "emb", "--engine", "local", "--quiet"]  # fmt: skip
     assert run(capsys, *argv)[0] == 0
     code, out, _ = run(capsys, *argv)
     assert code == 0 and out.startswith("1 clips: 0 embedded, 1 already done, 0 failed")
 
 
 @pytest.mark.parametrize("engine", ["local", pytest.param("ray", marks=pytest.mark.slow)])
-def test_each_embed_warning_is_printed_once(engine, request, capsys, video_dir, tiny_model_dir, tmp_path):
+def test_each_embed_warning_is_printed_once(
+    engine, request, monkeypatch, capsys, video_dir, tiny_model_dir, tmp_path
+):
+    monkeypatch.setattr(engine_choice, "machine_cpus", lambda: 2)
     if engine == "ray":
         request.getfixturevalue("ray_local")
     folder = tmp_path / "videos"
     folder.mkdir()
     shutil.copy(video_dir / "red.mp4", folder / "red.mp4")
     shutil.copy(video_dir / "broken.mp4", folder / "broken.mp4")
-    code, _, err = run(capsys, "embed", "--inputs", folder, "--model", tiny_model_dir, "--output-dir",
-                       tmp_path / "emb", *ENGINE[engine], "--quiet")  # fmt: skip
+    code, out, err = run(capsys, "embed", "--inputs", folder, "--model", tiny_model_dir, "--output-dir",
+                       tmp_path / "emb", "--engine", engine, "--quiet")  # fmt: skip
     assert code == 0, err
     assert err.count("broken.mp4: VideoDecodeError") == 1, err
+    where = (
+        "in this process, the model on 2 core(s)" if engine == "local" else "on Ray, the model on 1 core(s)"
+    )
+    assert out.strip().endswith(f"engine: {where} (--engine {engine})")
     assert [line for line in err.splitlines() if "broken.mp4" in line] == [
         line for line in err.splitlines() if line.startswith("viclip embed: warning: skipped ")
     ]
@@ -97,14 +103,14 @@ def test_summary_counts_an_unreadable_file_as_a_clip_and_as_failed(
 ):
     # With windows, a file that cannot be probed has no windows: it is still one clip asked for, and failed.
     code, out, _ = run(capsys, "embed", "--inputs", video_dir, "--model", tiny_model_dir, "--output-dir",
-                       tmp_path / "emb", "--window", "1", *ENGINE["local"], "--quiet")  # fmt: skip
+                       tmp_path / "emb", "--window", "1", "--engine", "local", "--quiet")  # fmt: skip
     assert code == 0
     assert out.startswith("14 clips: 12 embedded, 0 already done, 2 failed")  # 3 x 2 s and 6 s: 12 windows
 
 
 def test_summary_never_says_the_model_ran_when_it_never_ran(video_dir, tiny_model_dir, tmp_path):
     result = embed_videos([video_dir / "broken.mp4", video_dir / "empty.mp4"], str(tiny_model_dir),
-                          tmp_path / "emb", runner="local", progress=False)  # fmt: skip
+                          tmp_path / "emb", engine="local", progress=False)  # fmt: skip
     assert (result.num_clips, result.num_embedded, len(result.failures)) == (2, 0, 2)
     assert result.model_busy_fraction is None
     assert "the model ran" not in result.summary()
@@ -118,7 +124,7 @@ def test_a_truncated_video_gets_windows_clamped_to_its_real_frames_with_a_clip_r
     assert extent.declared == 10.0 and 1.0 < extent.duration < 9.0
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = embed_videos(video, str(tiny_model_dir), tmp_path / "emb", window_sec=1.0, runner="local",
+        result = embed_videos(video, str(tiny_model_dir), tmp_path / "emb", window_sec=1.0, engine="local",
                               progress=False)  # fmt: skip
     notes = [str(w.message) for w in caught if issubclass(w.category, ClipRangeWarning)]
     assert notes == [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from viclip.embedding.engine_choice import RAY_MIN_CLIPS, RAY_MIN_CPUS, choose_engine
+from viclip.inference.engine_choice import RAY_MIN_CLIPS, RAY_MIN_CPUS, choose_engine
 
 
 def test_one_small_machine_without_a_gpu_runs_in_process_with_every_core():
@@ -39,3 +39,16 @@ def test_engine_flag_forces_the_engine_and_local_refuses_a_cluster_or_gpus():
         choose_engine("threads", cpus=2)
     with pytest.raises(ValueError, match="cpus must be at least 1"):
         choose_engine(None, cpus=0)
+
+
+def test_engine_settings_take_the_choice_and_an_explicit_actor_size(monkeypatch):
+    from viclip.inference import engine_choice
+
+    monkeypatch.setattr(engine_choice, "machine_cpus", lambda: 16)
+    settings, choice = engine_choice.choose_engine_settings(None, batch_size=4)
+    assert (settings.runner, settings.cpus_per_actor, settings.batch_size) == ("ray", 8, 4)
+    assert choice.reason == "no GPU and 16 cores: 8 decode in parallel while the model runs"
+    settings, choice = engine_choice.choose_engine_settings("auto", cpus_per_actor=3, num_clips=100)
+    assert (settings.runner, settings.cpus_per_actor, choice.model_cpus) == ("ray", 3, 3)
+    settings, choice = engine_choice.choose_engine_settings("local", cpus_per_actor=3)
+    assert (settings.runner, choice.model_cpus) == ("local", 16)

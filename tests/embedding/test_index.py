@@ -86,7 +86,7 @@ def test_a_video_query_finds_the_window_where_the_square_appears(
         tmp_path / "emb",
         window_sec=1.0,
         stride_sec=0.5,
-        runner="local",
+        engine="local",
         progress=False,
     )
     index = VectorIndex.from_embeddings(tmp_path / "emb")

@@ -26,7 +26,7 @@ def test_rows_embedded_from_one_cwd_are_searched_and_opened_from_another(
     videos = _videos(video_dir, work / "videos")
     elsewhere.mkdir()
     monkeypatch.chdir(work)
-    result = embed_videos("videos", str(tiny_model_dir), "emb", runner="local", progress=False)
+    result = embed_videos("videos", str(tiny_model_dir), "emb", engine="local", progress=False)
     assert result.num_embedded == 2
     table, _ = load_embeddings("emb")
     assert sorted(table.column("path").to_pylist()) == [str(videos / "long.mp4"), str(videos / "red.mp4")]

@@ -28,7 +28,9 @@ def _relative(paths, root):
 def test_ray_embeddings_equal_the_in_process_embedder_and_bad_files_are_listed(
     ray_local, video_dir, tiny_model_dir, embedder, tmp_path
 ):
-    result = embed_videos(video_dir, str(tiny_model_dir), tmp_path / "emb", batch_size=2, progress=False)
+    result = embed_videos(
+        video_dir, str(tiny_model_dir), tmp_path / "emb", engine="ray", batch_size=2, progress=False
+    )
     assert (result.num_clips, result.num_embedded, result.num_reused) == (6, 4, 0)
     assert sorted(_relative([f.path for f in result.failures], video_dir)) == BAD_VIDEOS
     assert all("VideoDecodeError" in f.error for f in result.failures)
@@ -52,7 +54,7 @@ def test_result_reports_how_long_the_model_waited_for_decoded_clips(video_dir, t
     # In-process, the next batch is decoded between two model calls: that time is waiting for input.
     paths = [video_dir / name for name in ("red.mp4", "blue.mp4", "long.mp4")]
     result = embed_videos(
-        paths, str(tiny_model_dir), tmp_path / "emb", batch_size=1, runner="local", progress=False
+        paths, str(tiny_model_dir), tmp_path / "emb", batch_size=1, engine="local", progress=False
     )
     assert result.model_seconds > 0 and result.input_wait_seconds > 0
     busy = result.model_busy_fraction
@@ -62,7 +64,7 @@ def test_result_reports_how_long_the_model_waited_for_decoded_clips(video_dir, t
         in result.summary()
     )
 
-    again = embed_videos(paths, str(tiny_model_dir), tmp_path / "emb", runner="local", progress=False)
+    again = embed_videos(paths, str(tiny_model_dir), tmp_path / "emb", engine="local", progress=False)
     assert again.num_embedded == 0 and again.model_busy_fraction is None
     assert "the model ran" not in again.summary()
 
@@ -105,7 +107,7 @@ def test_a_processor_that_gives_float_frames_before_normalisation_is_refused():
 def test_embedding_folder_loads_with_datasets(video_dir, tiny_model_dir, tmp_path):
     import datasets
 
-    embed_videos(video_dir, str(tiny_model_dir), tmp_path / "emb", runner="local", progress=False)
+    embed_videos(video_dir, str(tiny_model_dir), tmp_path / "emb", engine="local", progress=False)
     ds = datasets.load_dataset(str(tmp_path / "emb"), split="train")
     assert ds.num_rows == 4 and len(ds[0]["embedding"]) == 32
     assert {"path", "start_sec", "end_sec", "embedding", "model", "model_revision"} <= set(ds.column_names)
@@ -118,7 +120,7 @@ def test_windows_cover_each_video_with_overlap(video_dir, tiny_model_dir, tmp_pa
         tmp_path / "emb",
         window_sec=1.0,
         stride_sec=0.5,
-        runner="local",
+        engine="local",
         progress=False,
     )
     columns, _ = _rows(tmp_path / "emb")
@@ -141,13 +143,13 @@ def test_rerun_embeds_only_missing_and_changed_files(video_dir, tiny_model_dir, 
     folder.mkdir()
     for name in ("red.mp4", "blue.mp4"):
         (folder / name).write_bytes((video_dir / name).read_bytes())
-    first = embed_videos(folder, str(tiny_model_dir), tmp_path / "emb", runner="local", progress=False)
+    first = embed_videos(folder, str(tiny_model_dir), tmp_path / "emb", engine="local", progress=False)
     assert (first.num_embedded, first.num_reused) == (2, 0)
     (folder / "long.mp4").write_bytes((video_dir / "long.mp4").read_bytes())
-    second = embed_videos(folder, str(tiny_model_dir), tmp_path / "emb", runner="local", progress=False)
+    second = embed_videos(folder, str(tiny_model_dir), tmp_path / "emb", engine="local", progress=False)
     assert (second.num_embedded, second.num_reused) == (1, 2)
     (folder / "red.mp4").write_bytes((video_dir / "sub" / "green.mp4").read_bytes())
-    third = embed_videos(folder, str(tiny_model_dir), tmp_path / "emb", runner="local", progress=False)
+    third = embed_videos(folder, str(tiny_model_dir), tmp_path / "emb", engine="local", progress=False)
     assert (third.num_embedded, third.num_reused) == (1, 2)
     columns, _ = _rows(tmp_path / "emb")
     assert sorted(os.path.basename(p) for p in columns["path"]) == ["blue.mp4", "long.mp4", "red.mp4"]
@@ -155,7 +157,7 @@ def test_rerun_embeds_only_missing_and_changed_files(video_dir, tiny_model_dir, 
 
 def test_other_model_or_window_is_refused(video_dir, tiny_model_dir, tmp_path):
     embed_videos(
-        [video_dir / "red.mp4"], str(tiny_model_dir), tmp_path / "emb", runner="local", progress=False
+        [video_dir / "red.mp4"], str(tiny_model_dir), tmp_path / "emb", engine="local", progress=False
     )
     with pytest.raises(EmbeddingMismatchError, match="window_sec"):
         embed_videos(
@@ -163,7 +165,7 @@ def test_other_model_or_window_is_refused(video_dir, tiny_model_dir, tmp_path):
             str(tiny_model_dir),
             tmp_path / "emb",
             window_sec=1.0,
-            runner="local",
+            engine="local",
             progress=False,
         )
 
@@ -171,7 +173,7 @@ def test_other_model_or_window_is_refused(video_dir, tiny_model_dir, tmp_path):
 KILLED_RUN = """
 import sys
 from viclip.embedding import embed_videos
-embed_videos(sys.argv[1], sys.argv[2], sys.argv[3], window_sec=0.5, stride_sec=0.25, runner=sys.argv[4],
+embed_videos(sys.argv[1], sys.argv[2], sys.argv[3], window_sec=0.5, stride_sec=0.25, engine=sys.argv[4],
              batch_size=1, rows_per_part=1, progress=False)
 """
 
@@ -199,7 +201,7 @@ def test_kill_9_then_rerun_completes_without_duplicates(runner, request, video_d
         output,
         window_sec=0.5,
         stride_sec=0.25,
-        runner=runner,
+        engine=runner,
         progress=False,
     )
     assert result.num_reused >= parts_at_kill and result.num_reused + result.num_embedded == 23
@@ -213,7 +215,7 @@ def test_clip_list_and_internvid_rows(video_dir, tiny_model_dir, tmp_path):
     clip_list = tmp_path / "clips.csv"
     clip_list.write_text(f"path,start,end\n{video_dir / 'long.mp4'},3,4\nred.mp4,,\n")
     result = embed_videos(
-        clip_list, str(tiny_model_dir), tmp_path / "a", video_root=video_dir, runner="local", progress=False
+        clip_list, str(tiny_model_dir), tmp_path / "a", video_root=video_dir, engine="local", progress=False
     )
     columns, _ = _rows(tmp_path / "a")
     assert sorted(zip(columns["path"], columns["start_sec"], columns["end_sec"]), key=str) == sorted(
@@ -243,7 +245,7 @@ def test_clip_list_and_internvid_rows(video_dir, tiny_model_dir, tmp_path):
         + "\n"
     )
     result = embed_videos(
-        rows, str(tiny_model_dir), tmp_path / "b", video_root=video_dir, runner="local", progress=False
+        rows, str(tiny_model_dir), tmp_path / "b", video_root=video_dir, engine="local", progress=False
     )
     columns, _ = _rows(tmp_path / "b")
     assert list(zip(columns["path"], columns["start_sec"], columns["end_sec"])) == [
@@ -256,12 +258,12 @@ def test_a_folder_of_shards_that_is_not_prepared_is_refused(tiny_model_dir, tmp_
     (tmp_path / "shards").mkdir()
     (tmp_path / "shards" / "shard-00000.tar").write_bytes(b"")
     with pytest.raises(FileNotFoundError, match="not a prepared folder"):
-        embed_videos(tmp_path / "shards", str(tiny_model_dir), tmp_path / "emb", runner="local")
+        embed_videos(tmp_path / "shards", str(tiny_model_dir), tmp_path / "emb", engine="local")
 
 
 def test_in_memory_model_needs_its_processor(video_dir, tmp_path):
     with pytest.raises(ValueError, match="processor"):
-        embed_videos([video_dir / "red.mp4"], object(), tmp_path / "emb", runner="local")
+        embed_videos([video_dir / "red.mp4"], object(), tmp_path / "emb", engine="local")
 
 
 def test_prepared_shards_embed_like_their_source_clips(
@@ -282,11 +284,16 @@ def test_prepared_shards_embed_like_their_source_clips(
     )
     prepare_internvid(tmp_path / "prepared", video_root=video_dir, data_files=rows, progress=False)
     result = embed_videos(
-        tmp_path / "prepared", str(tiny_model_dir), tmp_path / "emb", batch_size=2, progress=False
+        tmp_path / "prepared",
+        str(tiny_model_dir),
+        tmp_path / "emb",
+        engine="ray",
+        batch_size=2,
+        progress=False,
     )
     assert (result.num_clips, result.num_embedded, result.failures) == (2, 2, [])
     again = embed_videos(
-        tmp_path / "prepared", str(tiny_model_dir), tmp_path / "emb", runner="local", progress=False
+        tmp_path / "prepared", str(tiny_model_dir), tmp_path / "emb", engine="local", progress=False
     )
     assert (again.num_embedded, again.num_reused) == (0, 2)
 

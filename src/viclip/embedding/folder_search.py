@@ -67,7 +67,7 @@ def index_folder(
     model_dtype = str(embedder.dtype).removeprefix("torch.")
     run = dict(
         processor=processor,
-        runner="local",
+        engine="local",
         dtype=model_dtype,
         device=str(embedder.device),
         batch_size=batch_size,

@@ -3,8 +3,8 @@
 Stages: (window mode only) probe each video's duration in CPU tasks and cut windows; decode and preprocess each
 clip in CPU tasks with the model's video processor (or read its frames from prepared shards); run
 ``get_video_features`` in actors (one per GPU, or CPU actors); the driver writes the rows in atomic part files as
-they arrive (see :mod:`viclip.inference.store`). ``runner="local"`` runs the same stages in this process, without
-Ray (small folders, tests, the folder search).
+they arrive (see :mod:`viclip.inference.store`). ``engine="local"`` runs the same stages in this process, without
+Ray (small folders, tests, the folder search); the default chooses the faster of the two here.
 
 The job is a plan (:class:`EmbedPlan`: what to embed, with which model, on which engine, where) made by small
 steps, then run: open the store, dispatch the clips not done yet to the engine, write the rows.
@@ -12,6 +12,7 @@ steps, then run: open the store, dispatch the clips not done yet to the engine, 
 
 from __future__ import annotations
 
+import math
 import os
 import time
 import warnings
@@ -33,9 +34,11 @@ from ..inference.engine import (
     optional_seconds,
     ray_init,
 )
+from ..inference.engine_choice import EngineChoice, choose_engine_settings
 from ..inference.loading import ModelSpec, resolve_model
 from ..inference.store import FORMAT, ClipKey, EmbeddingStore, Failure, clip_key
 from ..processing import ClipRangeWarning, VideoClip
+from ..processing.video_reading import DEFAULT_DECODE_TIMEOUT, DEFAULT_MAX_PIXELS
 from .inputs import expand_windows, probe_extent, resolve_inputs
 from .prepared import READ_COLUMNS, decode_prepared_batch, prepared_keys, prepared_shards
 
@@ -54,6 +57,7 @@ class EmbedResult:
     # Summed over the model workers: running the model, and waiting for decoded clips between batches.
     model_seconds: float = 0.0
     input_wait_seconds: float = 0.0
+    engine: EngineChoice | None = None  # the engine it ran on, and why
 
     @property
     def model_busy_fraction(self) -> float | None:
@@ -70,6 +74,8 @@ class EmbedResult:
         busy = self.model_busy_fraction
         if busy is not None:
             text += f"; the model ran {busy:.0%} of the time and waited {1 - busy:.0%} for decoded clips"
+        if self.engine is not None:
+            text += f"; {self.engine.summary()}"
         return text
 
 
@@ -108,6 +114,7 @@ class ModelPlan:
     dtype: str
     device: str | None = None
     optimize: str | None = None
+    decode_limits: dict[str, Any] = field(default_factory=dict)  # the processor's decode_timeout/max_pixels
 
 
 @dataclass(frozen=True)
@@ -129,6 +136,7 @@ class EmbedPlan:
     model: ModelPlan
     engine: EngineSettings
     output: OutputPlan
+    choice: EngineChoice | None = None  # why ``engine`` (None: given, not chosen)
 
     def store_info(self) -> dict[str, Any]:
         """The dataset's ``embedding_info.json``: what a rerun must match to add rows."""
@@ -171,15 +179,17 @@ def embed_videos(
     window_sec: float | None = None,
     stride_sec: float | None = None,
     video_root: str | os.PathLike | None = None,
-    runner: str = "ray",
+    engine: str | None = None,
     ray_address: str | None = None,
     num_gpus: int = 0,
     num_cpu_actors: int = 1,
-    cpus_per_actor: int = 1,
+    cpus_per_actor: int | None = None,
     dtype: str = "float32",
     device: str | None = None,
     batch_size: int = 8,
     optimize: str | None = None,
+    decode_timeout: float | None = DEFAULT_DECODE_TIMEOUT,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
     rows_per_part: int = 1024,
     flush_seconds: float = 60.0,
     progress: bool = True,
@@ -197,43 +207,67 @@ def embed_videos(
         window_sec / stride_sec: embed each clip as overlapping windows (stride defaults to the window)
             covering it, so search can return the moment. Without: one row per clip, sampled like the
             processor's default (``num_frames`` middle frames).
-        runner: ``"ray"`` (decoding in CPU tasks, the model in actors) or ``"local"`` (this process).
+        engine: ``"ray"`` (decoding in CPU tasks, the model in actors), ``"local"`` (this process), or
+            ``None``/``"auto"``: the faster here (:func:`viclip.inference.engine_choice.choose_engine`: in
+            process on one machine without a GPU and with few cores, else Ray); the result says which and why.
         ray_address: a Ray cluster to join (``None``: the running instance, or a new local one).
-        num_gpus: model actors, one per GPU; ``0`` runs ``num_cpu_actors`` CPU actors of ``cpus_per_actor``.
+        num_gpus: model actors, one per GPU; ``0`` runs ``num_cpu_actors`` CPU actors of ``cpus_per_actor``
+            (``None``: the engine choice's, half the cores).
         dtype: the model's compute dtype (``float32``, ``bfloat16``/``bf16``, ``float16``); embeddings are
             stored as float32.
         optimize: ``"compile"`` runs the video tower through ``torch.compile`` (see
             :mod:`viclip.inference.optimize`).
+        decode_timeout / max_pixels: the most one video may cost: seconds to decode it (``None``: no deadline)
+            and pixels per frame, refused from the header (``None``: no budget); past either it is listed as
+            failed and the job goes on.
         rows_per_part / flush_seconds: a part file is written every ``rows_per_part`` rows or ``flush_seconds``,
             whichever comes first (what a kill can lose).
 
     Returns:
         An :class:`EmbedResult`; the clips that failed are also in ``output_dir/failures.jsonl``.
     """
-    engine = EngineSettings(runner, ray_address, num_gpus, num_cpu_actors, cpus_per_actor, batch_size)
     windowing = Windowing.of(window_sec, stride_sec)
-    model_plan = _plan_model(model, processor, dtype=dtype, device=device, optimize=optimize)
-    if engine.runner == "ray":
-        ray_init(ray_address)
-    clips = _select_clips(
-        inputs, video_root, windowing, _ray_probe if engine.runner == "ray" else _local_probe
+    limits = _decode_limits(decode_timeout, max_pixels)
+    model_plan = _plan_model(model, processor, dtype=dtype, device=device, optimize=optimize, limits=limits)
+    clips = _select_clips(inputs, video_root, windowing)
+    settings, choice = choose_engine_settings(
+        engine,
+        ray_address=ray_address,
+        num_gpus=num_gpus,
+        num_cpu_actors=num_cpu_actors,
+        cpus_per_actor=cpus_per_actor,
+        batch_size=batch_size,
+        num_clips=len(clips.keys) if windowing.window_sec is None else None,  # windows: not known yet
     )
+    if settings.runner == "ray":
+        ray_init(ray_address)
+    if windowing.window_sec is not None:
+        clips = _cut_windows(clips, windowing, _ray_probe if settings.runner == "ray" else _local_probe)
     output = OutputPlan(Path(output_dir), rows_per_part, flush_seconds, progress)
-    return _run(EmbedPlan(clips, windowing, model_plan, engine, output))
+    return _run(EmbedPlan(clips, windowing, model_plan, settings, output, choice))
 
 
 def _plan_model(
-    model: Any, processor: Any, *, dtype: str, device: str | None, optimize: str | None
+    model: Any, processor: Any, *, dtype: str, device: str | None, optimize: str | None, limits: dict
 ) -> ModelPlan:
     spec, processor = resolve_model(model, processor)
     video_processor = getattr(processor, "video_processor", processor)
-    return ModelPlan(spec, video_processor, canonical_dtype(dtype), device, optimize)
+    return ModelPlan(spec, video_processor, canonical_dtype(dtype), device, optimize, limits)
 
 
-def _select_clips(
-    inputs: Any, video_root: Any, windowing: Windowing, probe: Callable[[list[str]], Iterator[dict]]
-) -> ClipSelection:
-    """The clips of ``inputs`` (windows of them when ``windowing`` says so) and the inputs that name none."""
+def _decode_limits(decode_timeout: float | None, max_pixels: int | None) -> dict[str, Any]:
+    """The video processor's keywords for the limits (its ``math.inf`` is what ``None`` means here: none)."""
+    for name, value in (("decode_timeout", decode_timeout), ("max_pixels", max_pixels)):
+        if value is not None and not value > 0:
+            raise ValueError(f"{name} must be positive or None, got {value!r}")
+    return {
+        "decode_timeout": math.inf if decode_timeout is None else float(decode_timeout),
+        "max_pixels": math.inf if max_pixels is None else int(max_pixels),
+    }
+
+
+def _select_clips(inputs: Any, video_root: Any, windowing: Windowing) -> ClipSelection:
+    """The clips of ``inputs`` (not cut into windows yet) and the inputs that name none."""
     source = prepared_shards(inputs)
     if source is not None:
         if windowing.window_sec is not None:
@@ -241,10 +275,16 @@ def _select_clips(
         return ClipSelection(list(dict.fromkeys(prepared_keys(source))), [], source)
     clips, unmatched = resolve_inputs(inputs, video_root)
     failures = [Failure(where, None, None, reason) for where, reason in unmatched]
-    if windowing.window_sec is not None:
-        clips, probe_failures = _windows(clips, windowing, probe)
-        failures += probe_failures
     return ClipSelection([clip_key(c.path, c.start_sec, c.end_sec) for c in clips], failures)
+
+
+def _cut_windows(
+    selection: ClipSelection, windowing: Windowing, probe: Callable[[list[str]], Iterator[dict]]
+) -> ClipSelection:
+    """``selection``'s clips as windows; a video whose duration cannot be probed is listed as failed."""
+    clips, probe_failures = _windows([VideoClip(*key) for key in selection.keys], windowing, probe)
+    keys = [clip_key(c.path, c.start_sec, c.end_sec) for c in clips]
+    return ClipSelection(keys, [*selection.failures, *probe_failures])
 
 
 def _run(plan: EmbedPlan) -> EmbedResult:
@@ -264,6 +304,7 @@ def _run(plan: EmbedPlan) -> EmbedResult:
         failures,
         model_seconds=writer.model_seconds,
         input_wait_seconds=writer.input_wait_seconds,
+        engine=plan.choice,
     )
 
 
@@ -272,7 +313,7 @@ def _open_store(
 ) -> tuple[list[ClipKey], int]:
     """Open (or create) the dataset, drop its rows of changed files; ``(keys still to embed, keys reused)``."""
     store.open(info)
-    store.drop_rows(_stale_keys(store.stored_keys()))
+    store.drop_stale_rows()
     stored = store.stored_keys()
     todo = [key for key in keys if key not in stored]
     return todo, len(keys) - len(todo)
@@ -284,8 +325,11 @@ def _dispatch(plan: EmbedPlan, todo: list[ClipKey]) -> Iterator[dict[str, np.nda
         return iter(())
     video_processor = plan.model.video_processor
     if plan.clips.prepared_files is None:
+        limits = plan.model.decode_limits
         source = BatchSource(
-            decode_clips, rows=_clip_columns(todo), decode_kwargs={"video_processor": video_processor}
+            decode_clips,
+            rows=_clip_columns(todo),
+            decode_kwargs={"video_processor": video_processor, "decode_limits": limits},
         )
     else:
         source = BatchSource(
@@ -367,23 +411,6 @@ def _clip_columns(keys: list[ClipKey]) -> dict[str, np.ndarray]:
         "start_sec": np.asarray([nan if start is None else start for _, start, _ in keys], dtype=np.float64),
         "end_sec": np.asarray([nan if end is None else end for _, _, end in keys], dtype=np.float64),
     }
-
-
-def _stale_keys(stored: dict[ClipKey, tuple[int, int]]) -> list[ClipKey]:
-    """Stored rows whose file has changed since (different size or modification time)."""
-    stamps: dict[str, tuple[int, int] | None] = {}
-    stale = []
-    for key, stamp in stored.items():
-        path = key[0]
-        if path not in stamps:
-            try:
-                stat = os.stat(path)
-                stamps[path] = (stat.st_size, stat.st_mtime_ns)
-            except OSError:
-                stamps[path] = None  # not visible from here (a cluster's storage): keep the row
-        if stamps[path] is not None and tuple(stamp) != (-1, -1) and stamps[path] != tuple(stamp):
-            stale.append(key)
-    return stale
 
 
 _ROW_COLUMNS = ("path", "start_sec", "end_sec", "embedding", "file_size", "file_mtime_ns")

@@ -26,6 +26,9 @@ _EXPORTS = {
     "VideoEmbeddingWorker": "engine",
     "WorkerSettings": "engine",
     "embed_batches": "engine",
+    "EngineChoice": "engine_choice",
+    "choose_engine": "engine_choice",
+    "choose_engine_settings": "engine_choice",
     "optimize_for_inference": "optimize",
     "EmbeddingMismatchError": "store",
     "EmbeddingStore": "store",
@@ -39,6 +42,7 @@ __all__ = sorted(_EXPORTS)
 if TYPE_CHECKING:
     from .embedder import Embedder, VideoTextEmbedder
     from .engine import BatchSource, EngineSettings, VideoEmbeddingWorker, WorkerSettings, embed_batches
+    from .engine_choice import EngineChoice, choose_engine, choose_engine_settings
     from .fingerprint import folder_fingerprint, model_fingerprint
     from .image_clip import ImageCLIPEmbedder, paper_video_processor
     from .loading import ModelSpec, load_embedder, read_model_config, resolve_model

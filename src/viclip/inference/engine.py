@@ -165,10 +165,14 @@ def uint8_frames(pixel_values: Any) -> np.ndarray:
     return pixel_values.numpy()
 
 
-def decode_clips(batch: dict[str, np.ndarray], video_processor: Any) -> dict[str, np.ndarray]:
+def decode_clips(
+    batch: dict[str, np.ndarray], video_processor: Any, decode_limits: dict[str, Any] | None = None
+) -> dict[str, np.ndarray]:
     """Decode each clip of ``batch`` (columns path/start_sec/end_sec, NaN = none; other columns pass through)
     into uint8 frames, resized and cropped by ``video_processor`` (the model worker normalises them), with the
-    file's size and modification time; a clip that cannot be read gets zero pixels and its ``error``."""
+    file's size and modification time; a clip that cannot be read gets zero pixels and its ``error``.
+
+    ``decode_limits``: the processor's ``decode_timeout`` / ``max_pixels`` (not given: the reader's defaults)."""
     count = len(batch["path"])
     size = video_processor.size
     shape = (video_processor.num_frames, 3, size["height"], size["width"])
@@ -185,7 +189,11 @@ def decode_clips(batch: dict[str, np.ndarray], video_processor: Any) -> dict[str
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ClipRangeWarning)
                 out = video_processor(
-                    videos=[clip], return_tensors="pt", num_threads=1, **FRAMES_BEFORE_NORMALISATION
+                    videos=[clip],
+                    return_tensors="pt",
+                    num_threads=1,
+                    **FRAMES_BEFORE_NORMALISATION,
+                    **(decode_limits or {}),
                 )
             pixels[i] = uint8_frames(out["pixel_values_videos"][0])
         except Exception as error:  # one bad video never stops the run: it is listed instead

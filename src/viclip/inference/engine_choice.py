@@ -1,4 +1,5 @@
-"""Which engine runs an embedding job by default: in this process, or on Ray (decoding tasks + model actors).
+"""Which engine runs an embedding or scoring job by default: in this process, or on Ray (decoding tasks + model
+actors).
 
 On one machine without a GPU, Ray splits the cores between decoding tasks and a model actor and adds its own
 start-up and object-store copies: on 2 cores ``viclip embed`` on Ray ran at 0.46x the in-process path (README).
@@ -6,19 +7,23 @@ In process, the model gets every core for its matrix products and decodes betwee
 cluster (``ray_address``), with GPUs (decoding in CPU tasks keeps them fed), or with enough cores that decoding
 in parallel beats giving the model all of them: :data:`RAY_MIN_CPUS`.
 
-:func:`choose_engine` is pure (the caller passes the machine's counts) and says why it chose.
+:func:`choose_engine` is pure (the caller passes the machine's counts) and says why it chose;
+:func:`choose_engine_settings` applies it to this machine and gives the job's :class:`EngineSettings`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, replace
+
+from .engine import EngineSettings
 
 ENGINES = ("local", "ray")
 RAY_MIN_CPUS = 8
 """Fewest cores of a GPU-less machine for which the default is Ray: below, the model's share of the cores costs
 more than decoding in parallel gains (2 cores: Ray 0.46x); at and above it decoding would starve an in-process
-model (one FFmpeg thread per clip between batches). Re-measure with ``benchmarks/bench_embed.py`` on such a
-machine before moving it."""
+model (one FFmpeg thread per clip between batches). Re-measure with ``benchmarks/bench_engine_default.py`` on
+such a machine before moving it."""
 RAY_MIN_CLIPS = 64
 """Fewer clips than this run in process: Ray's start-up (seconds) would be most of the job."""
 
@@ -81,3 +86,48 @@ def choose_engine(
         ray_split,
         f"no GPU and {cpus} cores: {cpus - ray_split} decode in parallel while the model runs",
     )
+
+
+def machine_cpus() -> int:
+    """Cores this process may run on (its CPU affinity, e.g. a container's or ``taskset``'s share)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def choose_engine_settings(
+    requested: str | None,
+    *,
+    ray_address: str | None = None,
+    num_gpus: int = 0,
+    num_cpu_actors: int = 1,
+    cpus_per_actor: int | None = None,
+    batch_size: int = 8,
+    num_clips: int | None = None,
+) -> tuple[EngineSettings, EngineChoice]:
+    """The :class:`EngineSettings` of a job on this machine (:func:`choose_engine` with its cores), and the choice.
+
+    Args:
+        requested: ``"local"``, ``"ray"``, or ``None``/``"auto"`` to choose.
+        cpus_per_actor: cores of each model actor on Ray; ``None``: the choice's (half the cores, 1 with GPUs).
+        num_clips: clips to embed (``None``: unknown, many).
+    """
+    choice = choose_engine(
+        None if requested == "auto" else requested,
+        cpus=machine_cpus(),
+        num_gpus=num_gpus,
+        ray_address=ray_address,
+        num_clips=num_clips,
+    )
+    if cpus_per_actor is not None and choice.engine == "ray":
+        choice = replace(choice, model_cpus=cpus_per_actor)
+    settings = EngineSettings(
+        runner=choice.engine,
+        ray_address=ray_address,
+        num_gpus=num_gpus,
+        num_cpu_actors=num_cpu_actors,
+        cpus_per_actor=choice.model_cpus if choice.engine == "ray" else 1,
+        batch_size=batch_size,
+    )
+    return settings, choice
