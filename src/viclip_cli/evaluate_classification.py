@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 
 from .base import UsageError
-from .options import add_embedder_arguments, load_embedder, require_file
-from .report import add_report_arguments, check_report_paths, emit_results
+from .options import add_embedder_arguments, require_file
+from .report import add_report_arguments, check_report_paths, run_task
 
 HELP = "zero-shot top-1/top-5/AVG on a list of labelled videos"
 EPILOG = (
@@ -49,16 +49,9 @@ def run(args: argparse.Namespace) -> int:
         if not class_names:
             raise UsageError(f"--classes {args.classes!r} holds no class names")
     videos = read_labelled_videos(listing)
-    embedder = load_embedder(args)
-    results = evaluate_classification(
-        embedder,
-        videos,
-        class_names,
-        templates,
-        args.batch_size,
-        args.cache,
-        args.plot,
-        not args.quiet,
+    return run_task(
+        args,
+        "classification",
+        listing,
+        lambda embedder, **run: evaluate_classification(embedder, videos, class_names, templates, **run),
     )
-    emit_results({"task": "classification", "list": str(listing), "model": str(args.model), **results}, args)
-    return 0

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import argparse
 
-from .options import add_embedder_arguments, load_embedder, require_file
-from .report import add_report_arguments, check_report_paths, emit_results
+from .options import add_embedder_arguments, require_file
+from .report import add_report_arguments, check_report_paths, run_task
 
 HELP = "text-video retrieval R@K and ranks on a captioned video list"
 EPILOG = (
@@ -37,16 +37,11 @@ def run(args: argparse.Namespace) -> int:
     check_report_paths(args)
     listing = require_file(args.list, "video list")
     gallery = read_captioned_videos(listing)
-    embedder = load_embedder(args)
-    results = evaluate_retrieval(
-        embedder,
-        gallery,
-        args.batch_size,
-        args.dual_softmax,
-        args.temperature,
-        args.cache,
-        args.plot,
-        not args.quiet,
+    return run_task(
+        args,
+        "retrieval",
+        listing,
+        lambda embedder, **run: evaluate_retrieval(
+            embedder, gallery, dual_softmax=args.dual_softmax, temperature=args.temperature, **run
+        ),
     )
-    emit_results({"task": "retrieval", "list": str(listing), "model": str(args.model), **results}, args)
-    return 0

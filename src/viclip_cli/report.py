@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from .options import add_quiet_argument, check_output_dir, check_output_file
@@ -31,6 +32,24 @@ def check_report_paths(args: argparse.Namespace) -> None:
         check_output_file(getattr(args, flag), f"--{flag}")
     if args.cache:
         check_output_dir(args.cache, "--cache")
+
+
+def run_task(
+    args: argparse.Namespace, task: str, listing: Path, evaluate: Callable[..., dict[str, Any]]
+) -> int:
+    """Load ``--model``, run ``evaluate(embedder, batch_size=, cache_path=, plot_path=, progress=)`` and emit its
+    results under the task's name, the list and the model."""
+    from .options import load_embedder
+
+    results = evaluate(
+        load_embedder(args),
+        batch_size=args.batch_size,
+        cache_path=args.cache,
+        plot_path=args.plot,
+        progress=not args.quiet,
+    )
+    emit_results({"task": task, "list": str(listing), "model": str(args.model), **results}, args)
+    return 0
 
 
 def metrics_table(results: Mapping[str, Any]) -> str:
