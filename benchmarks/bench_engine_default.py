@@ -22,24 +22,6 @@ from pathlib import Path
 import numpy as np
 
 ENGINES = ("default", "local", "ray")
-TINY = {
-    "vision_config": {
-        "image_size": 32,
-        "patch_size": 8,
-        "hidden_size": 64,
-        "num_hidden_layers": 2,
-        "num_attention_heads": 4,
-        "intermediate_size": 256,
-        "num_frames": 8,
-    },
-    "text_config": {
-        "hidden_size": 48,
-        "num_hidden_layers": 2,
-        "num_attention_heads": 4,
-        "intermediate_size": 192,
-    },
-    "projection_dim": 32,
-}
 
 
 def write_videos(folder: Path, count: int, seconds: float, size: tuple[int, int]) -> None:
@@ -65,15 +47,15 @@ def save_model(folder: Path, size: str) -> None:
 
     from viclip import ViCLIPConfig, ViCLIPModel, ViCLIPProcessor
 
-    torch.manual_seed(0)
     if size == "tiny":
-        config = ViCLIPConfig(**TINY)
-        processor = ViCLIPProcessor.for_model(image_size=32, num_frames=8)
-    else:
-        config = ViCLIPConfig.from_preset({"b16": "viclip-b16", "l14": "viclip-l14"}[size])
-        processor = ViCLIPProcessor()
+        from bench_embed_load import save_tiny_model  # a sibling script: the tests' tiny model
+
+        save_tiny_model(folder)
+        return
+    torch.manual_seed(0)
+    config = ViCLIPConfig.from_preset({"b16": "viclip-b16", "l14": "viclip-l14"}[size])
     ViCLIPModel(config).eval().save_pretrained(folder)
-    processor.save_pretrained(folder)
+    ViCLIPProcessor().save_pretrained(folder)
 
 
 def embed_once(videos: Path, model: Path, output: Path, engine: str, batch_size: int) -> tuple[float, str]:

@@ -50,3 +50,15 @@ def embedder(tiny_model_dir):
     from viclip.inference import VideoTextEmbedder
 
     return VideoTextEmbedder.from_pretrained(tiny_model_dir, device="cpu")
+
+
+def run_cli(capsys, *argv) -> tuple[int, str, str]:
+    """``viclip *argv`` in this process: ``(exit status, stdout, stderr)`` (argparse's exits included)."""
+    from viclip_cli import main
+
+    try:
+        code = main([str(a) for a in argv])
+    except SystemExit as exit_info:
+        code = exit_info.code
+    out, err = capsys.readouterr()
+    return code, out, err

