@@ -52,7 +52,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     vbench.add_argument("--name", default="results", help="the results file's prefix (default: results)")
     pairs = parser.add_argument_group("viclip protocol")
     pairs.add_argument(
-        "--inputs", default=None, metavar="LIST", help="a clip list with a text/caption column"
+        "--inputs",
+        default=None,
+        metavar="LIST",
+        help="a clip list with a text/caption column, InternVid rows, or a `viclip prepare` folder",
     )
     pairs.add_argument("--video-root", default=None, metavar="DIR", help="base folder of the list's videos")
     pairs.add_argument(
@@ -218,6 +221,7 @@ def _run_pairs(args, engine, device, optimize) -> int:
             device=device,
             optimize=optimize,
             progress=not args.quiet,
+            prepared_files=read.prepared_files,
         )
         scores = [s for s in result.scores if s is not None]
         failures = [*result.failures]

@@ -100,7 +100,8 @@ def score_to_folder(
     call holds the folder's run lock (a second run into it is refused with ``FolderInUseError``).
 
     Args:
-        inputs: a clip list with a ``text``/``caption`` column, InternVid rows (with ``video_root``), or pairs.
+        inputs: a clip list with a ``text``/``caption`` column, InternVid rows (with ``video_root``), a prepared
+            folder (``viclip prepare``), or pairs.
         min_score: keep only the rows scoring at least this (``None``: keep all).
     """
     if min_score is not None and not np.isfinite(min_score):
@@ -130,7 +131,7 @@ def score_to_folder(
     scores: list[float] = []
     kept = 0
     try:
-        for scored in scorer.scores(rows, progress=progress):
+        for scored in scorer.scores(rows, progress=progress, prepared_files=read.prepared_files):
             if scored.failure is not None:
                 failures[scored.failure] = None
                 continue

@@ -1,5 +1,6 @@
 """What ``viclip score --protocol viclip`` scores: (clip, text) rows from a clip list with a ``text`` or
-``caption`` column, InternVid rows (``YoutubeID``, ``Caption``) found under a video root, or Python pairs.
+``caption`` column, InternVid rows (``YoutubeID``, ``Caption``) found under a video root, prepared shards
+(``viclip prepare``: the clips' frames are in the shards, the text is their caption), or Python pairs.
 
 Every input column is kept, so that curation writes the rows back with their score.
 """
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..inference.prepared import prepared_shards
 from ..processing import VideoClip
 
 TEXT_COLUMNS = ("text", "caption", "Caption")
@@ -31,6 +33,8 @@ class ScoringInputs:
     rows: list[ScoringRow]
     # (where, reason) of input rows that name no readable pair (an InternVid row whose video is missing).
     unmatched: list[tuple[str, str]] = field(default_factory=list)
+    # The shard files when the rows come from a prepared folder: their frames are read from there.
+    prepared_files: list[str] | None = None
 
 
 def read_scoring_inputs(
@@ -55,10 +59,14 @@ def read_scoring_inputs(
     from ..data.video_list import clip_from_row, read_list_rows
 
     path = Path(inputs)
+    prepared = prepared_shards(path)
+    if prepared is not None:
+        return _prepared_inputs(path, prepared)
     if path.is_dir():
         raise ValueError(
-            f"{path} is a folder: scoring needs texts, so give a clip list with a 'text' or 'caption' column "
-            "(or --protocol vbench --videos-path FOLDER, whose prompts are the file names)"
+            f"{path} is a folder but not a prepared one: scoring needs texts, so give a clip list with a 'text' or "
+            "'caption' column, a `viclip prepare` folder, or --protocol vbench --videos-path FOLDER (whose prompts "
+            "are the file names)"
         )
     result = ScoringInputs([])
     locator = None
@@ -79,6 +87,22 @@ def read_scoring_inputs(
     if not result.rows and not result.unmatched:
         raise ValueError(f"{path} has no rows to score")
     return result
+
+
+def _prepared_inputs(folder: Path, files: list[str]) -> ScoringInputs:
+    """One row per shard row: the clip ``(source_video, start_sec, end_sec)``, its caption, its other columns."""
+    import pyarrow.parquet as pq
+
+    rows = []
+    for file in files:
+        names = [n for n in pq.read_schema(file).names if n not in ("frames", "frame_order")]
+        for number, raw in enumerate(pq.read_table(file, columns=names).to_pylist()):
+            where = f"{file} row {number}"
+            clip = VideoClip(str(raw["source_video"]), raw["start_sec"], raw["end_sec"])
+            rows.append(ScoringRow(clip, _text(raw.get("caption"), where), raw))
+    if not rows:
+        raise ValueError(f"{folder} has no prepared rows to score")
+    return ScoringInputs(rows, prepared_files=files)
 
 
 def _text(value: Any, where: str) -> str:

@@ -17,7 +17,8 @@ import numpy as np
 
 from ..inference.engine import BatchSource, EngineSettings, WorkerSettings, canonical_dtype, embed_batches
 from ..inference.loading import ModelSpec, resolve_model
-from ..inference.store import Failure
+from ..inference.prepared import READ_COLUMNS, decode_prepared_batch
+from ..inference.store import Failure, clip_key
 from .inputs import ScoringRow
 from .protocols import ScoringProtocol, scoring_protocol
 
@@ -153,11 +154,15 @@ class Scorer:
         )
 
     def iter_scores(
-        self, rows: Sequence[ScoringRow], timings: dict[str, float] | None = None
+        self,
+        rows: Sequence[ScoringRow],
+        timings: dict[str, float] | None = None,
+        prepared_files: Sequence[str] | None = None,
     ) -> Iterator[ScoredRow]:
         """The rows' scores as their clips come back from the model workers (any order).
 
-        ``timings``, if given, receives the workers' summed ``model_sec`` and ``input_wait_sec``.
+        ``timings``, if given, receives the workers' summed ``model_sec`` and ``input_wait_sec``;
+        ``prepared_files``: the rows' clips are read from these prepared shards instead of their videos.
         """
         texts = list(dict.fromkeys(row.text for row in rows))
         features = dict(zip(texts, self.text_features(texts)))
@@ -168,11 +173,24 @@ class Scorer:
         rows_of_clip: dict[int, list[int]] = defaultdict(list)
         for index, row in enumerate(rows):
             rows_of_clip[clip_id[row.clip]].append(index)
-        for batch in embed_batches(self._source(clips), self._worker(), self.engine):
+        source = (
+            self._source(clips) if prepared_files is None else self._prepared_source(clips, prepared_files)
+        )
+        by_key = {clip_key(c.path, c.start_sec, c.end_sec): i for i, c in enumerate(clips)}
+        done: set[int] = set()
+        for batch in embed_batches(source, self._worker(), self.engine):
             if timings is not None:
                 for name in ("model_sec", "input_wait_sec"):
                     timings[name] = timings.get(name, 0.0) + float(np.sum(batch[name]))
-            for position, cid in enumerate(batch["clip_id"]):
+            if "clip_id" in batch:
+                ids = batch["clip_id"]
+            else:  # prepared shards: the clip by its key
+                keys = zip(batch["path"], batch["start_sec"], batch["end_sec"])
+                ids = [by_key[clip_key(path, start, end)] for path, start, end in keys]
+            for position, cid in enumerate(ids):
+                if int(cid) in done:  # a clip twice in the shards is scored once
+                    continue
+                done.add(int(cid))
                 clip, error = clips[int(cid)], str(batch["error"][position])
                 failure = Failure(clip.path, clip.start_sec, clip.end_sec, error) if error else None
                 embedding = None if error else np.asarray(batch["embedding"][position], dtype=np.float32)
@@ -181,13 +199,18 @@ class Scorer:
                     yield ScoredRow(index, score, failure)
 
     def scores(
-        self, rows: Sequence[ScoringRow], *, progress: bool = True, timings: dict[str, float] | None = None
+        self,
+        rows: Sequence[ScoringRow],
+        *,
+        progress: bool = True,
+        timings: dict[str, float] | None = None,
+        prepared_files: Sequence[str] | None = None,
     ) -> Iterator[ScoredRow]:
         """:meth:`iter_scores` with a progress bar over the rows."""
         from tqdm.auto import tqdm
 
         with tqdm(total=len(rows), desc="scoring", unit="pair", disable=not progress or not rows) as bar:
-            for scored in self.iter_scores(rows, timings):
+            for scored in self.iter_scores(rows, timings, prepared_files):
                 bar.update(1)
                 yield scored
 
@@ -204,6 +227,19 @@ class Scorer:
                 "clip_id": np.arange(len(clips), dtype=np.int64),
             },
             decode_kwargs=self.protocol.decode_kwargs,
+        )
+
+    def _prepared_source(self, clips: Sequence[Any], files: Sequence[str]) -> BatchSource:
+        if self.protocol.name != "viclip":
+            raise ValueError(
+                "prepared shards hold the frames of the viclip protocol; --protocol vbench reads the videos"
+            )
+        keys = {clip_key(c.path, c.start_sec, c.end_sec) for c in clips}
+        return BatchSource(
+            decode_prepared_batch,
+            parquet_files=list(files),
+            columns=READ_COLUMNS,
+            decode_kwargs={"video_processor": self.protocol.normaliser, "todo": keys},
         )
 
     def _worker(self) -> WorkerSettings:
@@ -230,6 +266,7 @@ def score_pairs(
     device: str | None = None,
     optimize: str | None = None,
     progress: bool = True,
+    prepared_files: Sequence[str] | None = None,
 ) -> ScoreResult:
     """Score every (clip, text) row: the cosine of ViCLIP's video and text features.
 
@@ -240,6 +277,7 @@ def score_pairs(
             0.1.5's frames and transform, to reproduce its ``overall_consistency`` / ``temporal_style``).
         engine: where decoding and the model run (default: Ray, a local instance unless ``ray_address``).
         dtype: the video tower's compute dtype; texts are always encoded in float32.
+        prepared_files: the shards the rows were read from (``read_scoring_inputs(folder).prepared_files``).
 
     Unreadable videos are not fatal: their rows score ``None`` and are listed in ``failures``.
     """
@@ -255,7 +293,7 @@ def score_pairs(
     scores: list[float | None] = [None] * len(rows)
     failures: dict[Failure, None] = {}
     timings: dict[str, float] = {}
-    for scored in scorer.scores(rows, progress=progress, timings=timings):
+    for scored in scorer.scores(rows, progress=progress, timings=timings, prepared_files=prepared_files):
         scores[scored.index] = scored.score
         if scored.failure is not None:
             failures[scored.failure] = None
