@@ -17,11 +17,13 @@ import sys
 
 from .base import CommandError, UsageError
 from .options import (
+    add_decode_limit_arguments,
+    add_engine_arguments,
     add_model_arguments,
     check_model_reference,
     check_output_dir,
     check_output_file,
-    positive_int,
+    engine_options,
     resolve_device,
 )
 
@@ -64,41 +66,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
     pairs.add_argument("--min-score", type=float, default=None, help="keep only rows scoring at least this")
     pairs.add_argument("--plot", default=None, metavar="PNG", help="a histogram of the scores")
     add_model_arguments(parser)
-    engine = parser.add_argument_group("engine")
+    engine = add_engine_arguments(parser)
     engine.add_argument(
-        "--engine",
-        choices=["auto", "local", "ray"],
-        default="auto",
-        help="auto: in this process on one machine without GPUs, Ray with --ray-address or --num-gpus",
+        "--optimize", choices=["none", "compile"], default="none", help="torch.compile the video tower"
     )
-    engine.add_argument("--ray-address", default=None, metavar="ADDR", help="a Ray cluster to run on")
-    engine.add_argument("--num-gpus", type=int, default=0, metavar="N", help="model actors, one per GPU")
-    engine.add_argument(
-        "--num-cpu-actors", type=positive_int, default=1, metavar="N", help="CPU model actors"
-    )
-    engine.add_argument(
-        "--cpus-per-actor", type=positive_int, default=1, metavar="N", help="torch threads each"
-    )
-    engine.add_argument(
-        "--optimize", choices=["none", "compile"], default="none", help="torch.compile the tower"
-    )
+    add_decode_limit_arguments(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def _engine(args: argparse.Namespace):
-    from viclip.inference import EngineSettings
+def _engine(args: argparse.Namespace, num_clips: int):
+    """The engine settings for ``num_clips`` clips (``--engine auto`` chooses) and the choice, with its reason."""
+    from viclip.inference.engine_choice import choose_engine_settings
 
-    if args.num_gpus < 0:
-        raise UsageError(f"--num-gpus must be 0 or more, got {args.num_gpus}")
-    runner = args.engine
-    if runner == "auto":
-        runner = "ray" if args.ray_address or args.num_gpus else "local"
-    elif runner == "local" and (args.ray_address or args.num_gpus):
-        raise UsageError("--engine local runs in this process: drop --ray-address/--num-gpus")
-    engine = EngineSettings(
-        runner, args.ray_address, args.num_gpus, args.num_cpu_actors, args.cpus_per_actor, args.batch_size
-    )
-    return engine
+    options = engine_options(args)
+    requested = options.pop("engine")
+    return choose_engine_settings(requested, **options, batch_size=args.batch_size, num_clips=num_clips)
 
 
 def _check(args: argparse.Namespace) -> None:
@@ -146,12 +128,12 @@ def _check(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     _check(args)
-    engine = _engine(args)
+    engine_options(args)  # the engine flags checked before any work
     device = resolve_device(args.device) if args.device is not None and not args.ray_address else args.device
     optimize = None if args.optimize == "none" else args.optimize
     if args.protocol == "vbench":
-        return _run_vbench(args, engine, device, optimize)
-    return _run_pairs(args, engine, device, optimize)
+        return _run_vbench(args, device, optimize)
+    return _run_pairs(args, device, optimize)
 
 
 def _warn(args: argparse.Namespace, failures) -> None:
@@ -159,7 +141,11 @@ def _warn(args: argparse.Namespace, failures) -> None:
         print(f"{args._prog}: warning: skipped {failure.describe()}: {failure.error}", file=sys.stderr)
 
 
-def _run_vbench(args, engine, device, optimize) -> int:
+def _limits(args: argparse.Namespace) -> dict:
+    return {"decode_timeout": args.decode_timeout, "max_pixels": args.max_pixels}
+
+
+def _run_vbench(args, device, optimize) -> int:
     from viclip.processing import VideoClip
     from viclip.scoring import ScoringRow, custom_inputs, full_info_inputs, score_pairs
     from viclip.scoring.vbench import vbench_results, write_vbench_results
@@ -169,6 +155,7 @@ def _run_vbench(args, engine, device, optimize) -> int:
     else:
         videos = custom_inputs(args.videos_path, args.prompt, args.prompt_file)
     rows = [ScoringRow(VideoClip(v.path), v.prompt) for v in videos]
+    engine, choice = _engine(args, len(rows))
     result = score_pairs(
         rows,
         args.model,
@@ -178,21 +165,26 @@ def _run_vbench(args, engine, device, optimize) -> int:
         device=device,
         optimize=optimize,
         progress=not args.quiet,
+        **_limits(args),
     )
     _warn(args, result.failures)
     scored = [(row.clip.path, score) for row, score in zip(rows, result.scores) if score is not None]
     if not scored:
         raise CommandError(f"no video of {args.videos_path} could be scored ({len(rows)} failed)")
     results = vbench_results(args.dimension, scored)
-    print(f"{args.dimension}: {results[args.dimension][0]:.6f} ({result.summary()}; engine {engine.runner})")
+    print(f"{args.dimension}: {results[args.dimension][0]:.6f} ({result.summary()})\n{choice.summary()}")
     if args.output_path is not None:
         print(f"-> {write_vbench_results(args.output_path, args.name, results)}")
     return 0
 
 
-def _run_pairs(args, engine, device, optimize) -> int:
+def _run_pairs(args, device, optimize) -> int:
     import numpy as np
 
+    from viclip.scoring import read_scoring_inputs
+
+    read = read_scoring_inputs(args.inputs, args.video_root)
+    engine, choice = _engine(args, len({row.clip for row in read.rows}))
     if args.output_dir is not None:
         from viclip.scoring import score_to_folder
 
@@ -207,12 +199,12 @@ def _run_pairs(args, engine, device, optimize) -> int:
             device=device,
             optimize=optimize,
             progress=not args.quiet,
+            **_limits(args),
         )
         scores, failures, summary = result.scores, result.failures, result.summary()
     else:
-        from viclip.scoring import read_scoring_inputs, score_pairs
+        from viclip.scoring import score_pairs
 
-        read = read_scoring_inputs(args.inputs, args.video_root)
         result = score_pairs(
             read.rows,
             args.model,
@@ -222,6 +214,7 @@ def _run_pairs(args, engine, device, optimize) -> int:
             optimize=optimize,
             progress=not args.quiet,
             prepared_files=read.prepared_files,
+            **_limits(args),
         )
         scores = [s for s in result.scores if s is not None]
         failures = [*result.failures]
@@ -229,7 +222,7 @@ def _run_pairs(args, engine, device, optimize) -> int:
             print(f"{args._prog}: warning: skipped {where}: {reason}", file=sys.stderr)
         summary = result.summary()
     _warn(args, failures)
-    print(f"{summary} (engine {engine.runner})")
+    print(f"{summary}\n{choice.summary()}")
     if not scores and failures:
         raise CommandError("no pair could be scored")
     if args.plot is not None and scores:

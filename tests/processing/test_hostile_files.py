@@ -11,7 +11,7 @@ import av
 import pytest
 
 from viclip.processing import ViCLIPVideoProcessor, VideoDecodeError, VideoDecodeTimeout, read_video_clip
-from viclip.processing.video_reading import DEFAULT_MAX_PIXELS, _with_deadline
+from viclip.processing.video_reading import DEFAULT_MAX_PIXELS, run_with_deadline
 from viclip_testing import write_header_only_video
 
 
@@ -68,7 +68,7 @@ def test_the_deadline_bounds_an_ffmpeg_call_blocked_in_the_kernel(tmp_path):
     os.mkfifo(fifo)
     start = time.monotonic()
     with pytest.raises(VideoDecodeTimeout, match=r"blocked\.mp4': no frames after the 0.3 s deadline"):
-        _with_deadline(str(fifo), 0.3, lambda: av.open(str(fifo)))
+        run_with_deadline(str(fifo), 0.3, lambda: av.open(str(fifo)))
     assert 0.3 <= time.monotonic() - start < 2.0
     os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))  # a writer comes and goes: the blocked open returns
     deadline = time.monotonic() + 10

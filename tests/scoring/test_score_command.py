@@ -129,3 +129,24 @@ def test_a_second_scoring_run_into_a_folder_in_use_is_refused_at_once(
         assert main([*argv, "--engine", "local", "--quiet"]) == 1
         assert "in use by another run" in _one_error_line(capsys)
         assert not (out / "data").exists()
+
+
+def test_the_summary_says_which_engine_ran_and_why(vbench_argv, prompt_videos, capsys):
+    assert main(vbench_argv("--videos-path", str(prompt_videos), "--engine", "auto")) == 0
+    assert "engine: in this process" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("protocol", ["vbench", "viclip"])
+def test_frames_above_max_pixels_are_refused_from_the_header_for_both_protocols(
+    protocol, vbench_model_dir, prompt_videos, tmp_path, capsys
+):
+    video = prompt_videos / "a red car-0.mp4"
+    if protocol == "vbench":
+        inputs = ["--videos-path", str(video), "--prompt", "a red car"]
+    else:
+        clips = tmp_path / "clips.csv"
+        clips.write_text(f"path,caption\n{video},a red car\n")
+        inputs = ["--inputs", str(clips)]
+    argv = ["score", "--protocol", protocol, *inputs, "--model", str(vbench_model_dir), "--engine", "local"]
+    assert main([*argv, "--max-pixels", "16x16", "--quiet"]) == 1
+    assert "above the budget of 256 pixels" in capsys.readouterr().err

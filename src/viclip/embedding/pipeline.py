@@ -36,11 +36,11 @@ from ..inference.engine import (
 )
 from ..inference.engine_choice import EngineChoice, choose_engine_settings
 from ..inference.loading import ModelSpec, resolve_model
+from ..inference.prepared import READ_COLUMNS, decode_prepared_batch, prepared_keys, prepared_shards
 from ..inference.store import FORMAT, ClipKey, EmbeddingStore, Failure, clip_key
 from ..processing import ClipRangeWarning, VideoClip
 from ..processing.video_reading import DEFAULT_DECODE_TIMEOUT, DEFAULT_MAX_PIXELS
 from .inputs import expand_windows, probe_extent, resolve_inputs
-from .prepared import READ_COLUMNS, decode_prepared_batch, prepared_keys, prepared_shards
 
 
 @dataclass

@@ -146,7 +146,8 @@ def _validate_range(path: str, start_sec: float | None, end_sec: float | None) -
         )
 
 
-def _open_container(path: str):
+def open_video_file(path: str):
+    """``av.open`` of a regular, non-empty file; anything else is a :class:`VideoDecodeError` naming what it is."""
     try:
         import av
     except ImportError as error:  # pragma: no cover - av is a dependency of the viclip package
@@ -182,14 +183,14 @@ class _Abandoned(Exception):
 _reader = threading.local()  # .abandoned: the Event of the read running in this thread, if it has a deadline
 
 
-def _stop_if_abandoned() -> None:
+def stop_if_abandoned() -> None:
     """Called between packets: a read whose deadline passed stops here, closing its file."""
     abandoned = getattr(_reader, "abandoned", None)
     if abandoned is not None and abandoned.is_set():
         raise _Abandoned
 
 
-def _with_deadline(path: str, timeout: float | None, read: Callable[[], tuple]) -> tuple:
+def run_with_deadline(path: str, timeout: float | None, read: Callable[[], tuple]) -> tuple:
     """``read()`` in a worker thread, waited for at most ``timeout`` seconds (``None`` or inf: in this thread)."""
     if timeout is None or timeout == math.inf:
         return read()
@@ -296,7 +297,7 @@ def read_video_clip(
     _validate_range(path, start_sec, end_sec)
 
     def read() -> tuple:
-        container = _open_container(path)
+        container = open_video_file(path)
         try:
             return _read_clip(
                 container, path, start_sec, end_sec, int(num_frames), sampling, seed, num_threads, max_pixels
@@ -306,7 +307,7 @@ def read_video_clip(
         finally:
             container.close()
 
-    frames, info, clamped_from = _with_deadline(path, timeout, read)
+    frames, info, clamped_from = run_with_deadline(path, timeout, read)
     if clamped_from is not None:  # warned here, in the caller's thread, pointing at the caller
         warnings.warn(
             f"{path}: range [{info.start_sec:.3f}, {clamped_from:.3f}) s ends after the video "
@@ -317,7 +318,8 @@ def read_video_clip(
     return frames, info
 
 
-def _check_pixels(path: str, stream, max_pixels: int | None) -> None:
+def check_frame_pixels(path: str, stream, max_pixels: int | None) -> None:
+    """Refuse a stream whose header announces frames of more than ``max_pixels`` pixels (before decoding)."""
     width, height = stream.codec_context.width, stream.codec_context.height
     if max_pixels is not None and width * height > max_pixels:
         raise VideoDecodeError(
@@ -339,7 +341,7 @@ def _read_clip(container, path, start_sec, end_sec, num_frames, sampling, seed, 
     stream = container.streams.video[0]
     if stream.time_base is None:
         raise VideoDecodeError(path, "the video stream has no time base")
-    _check_pixels(path, stream, max_pixels)
+    check_frame_pixels(path, stream, max_pixels)
     stream.thread_type = "AUTO" if num_threads != 1 else "SLICE"
     stream.codec_context.thread_count = num_threads
 
@@ -474,7 +476,7 @@ def _demux_range(container, stream, start_pts, end_pts, time_base):
         packets, reached_eof, error = [], True, None
         try:
             for packet in container.demux(stream):
-                _stop_if_abandoned()
+                stop_if_abandoned()
                 if packet.size == 0 or (packet.pts is None and packet.dts is None):
                     continue  # the demuxer's final flush packet, or a packet without timestamps
                 decode_ts = packet.dts if packet.dts is not None else packet.pts
@@ -528,7 +530,7 @@ def _decode_wanted(stream, packets, wanted_pts, path, max_pixels) -> _DecodedFra
 
     codec = stream.codec_context
     for packet in packets[begin:]:
-        _stop_if_abandoned()
+        stop_if_abandoned()
         if take(codec.decode(packet)):
             return decoded
     take(codec.decode(None))

@@ -24,6 +24,7 @@ from ..data.run_lock import RUN_LOCK_FILE, holds_run_lock
 from ..errors import ViCLIPError
 from ..inference.engine import EngineSettings
 from ..inference.store import Failure
+from ..processing.video_reading import DEFAULT_DECODE_TIMEOUT, DEFAULT_MAX_PIXELS
 from .inputs import ScoringRow, read_scoring_inputs
 from .scorer import Scorer, score_distribution
 
@@ -92,6 +93,8 @@ def score_to_folder(
     dtype: str = "float32",
     device: str | None = None,
     optimize: str | None = None,
+    decode_timeout: float | None = DEFAULT_DECODE_TIMEOUT,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
     rows_per_part: int = 4096,
     flush_seconds: float = 60.0,
     progress: bool = True,
@@ -103,6 +106,7 @@ def score_to_folder(
         inputs: a clip list with a ``text``/``caption`` column, InternVid rows (with ``video_root``), a prepared
             folder (``viclip prepare``), or pairs.
         min_score: keep only the rows scoring at least this (``None``: keep all).
+        decode_timeout, max_pixels: each decode's deadline (seconds) and pixel budget (see :class:`Scorer`).
     """
     if min_score is not None and not np.isfinite(min_score):
         raise ValueError(f"min_score must be a finite number, got {min_score}")
@@ -115,6 +119,8 @@ def score_to_folder(
         dtype=dtype,
         device=device,
         optimize=optimize,
+        decode_timeout=decode_timeout,
+        max_pixels=max_pixels,
     )
     spec = scorer.spec
     folder = _open_folder(

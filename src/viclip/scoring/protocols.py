@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..inference.engine import decode_clips
+from ..processing.video_reading import DEFAULT_DECODE_TIMEOUT, DEFAULT_MAX_PIXELS
 from .vbench import (
     IMAGE_SIZE,
     NUM_FRAMES,
@@ -51,11 +52,20 @@ class ScoringProtocol:
         }
 
 
-def scoring_protocol(name: str, processor: Any) -> ScoringProtocol:
-    """The protocol ``name`` ("viclip" or "vbench") for a model whose processor is ``processor``."""
+def scoring_protocol(
+    name: str,
+    processor: Any,
+    *,
+    decode_timeout: float | None = DEFAULT_DECODE_TIMEOUT,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+) -> ScoringProtocol:
+    """The protocol ``name`` ("viclip" or "vbench") for a model whose processor is ``processor``; every decode has
+    the deadline ``decode_timeout`` and refuses frames above ``max_pixels`` (as ``read_video_clip``)."""
     video_processor = getattr(processor, "video_processor", processor)
     if name == "viclip":
-        return ScoringProtocol("viclip", decode_clips, {"video_processor": video_processor}, video_processor)
+        limits = {"decode_timeout": decode_timeout, "max_pixels": max_pixels}
+        kwargs = {"video_processor": video_processor, "decode_limits": limits}
+        return ScoringProtocol("viclip", decode_clips, kwargs, video_processor)
     if name == "vbench":
         from ..processing import ViCLIPVideoProcessor
 
@@ -65,14 +75,22 @@ def scoring_protocol(name: str, processor: Any) -> ScoringProtocol:
             image_mean=OPENAI_CLIP_MEAN,
             image_std=OPENAI_CLIP_STD,
         )
-        return ScoringProtocol(
-            "vbench", decode_vbench, {"num_frames": NUM_FRAMES, "size": IMAGE_SIZE}, normaliser
-        )
+        kwargs = {
+            "num_frames": NUM_FRAMES,
+            "size": IMAGE_SIZE,
+            "timeout": decode_timeout,
+            "max_pixels": max_pixels,
+        }
+        return ScoringProtocol("vbench", decode_vbench, kwargs, normaliser)
     raise ValueError(f"protocol must be one of {', '.join(PROTOCOLS)}, got {name!r}")
 
 
 def decode_vbench(
-    batch: dict[str, np.ndarray], num_frames: int = NUM_FRAMES, size: int = IMAGE_SIZE
+    batch: dict[str, np.ndarray],
+    num_frames: int = NUM_FRAMES,
+    size: int = IMAGE_SIZE,
+    timeout: float | None = DEFAULT_DECODE_TIMEOUT,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
 ) -> dict[str, np.ndarray]:
     """VBench's frames of each ``path`` (other columns pass through), resized and cropped, uint8; a video that
     cannot be read gets zero pixels and its ``error``."""
@@ -85,7 +103,8 @@ def decode_vbench(
         try:
             stat = os.stat(path)
             file_sizes[i], mtimes[i] = stat.st_size, stat.st_mtime_ns
-            pixels[i] = vbench_resize_crop(read_vbench_frames(path, num_frames), size).numpy()
+            frames = read_vbench_frames(path, num_frames, timeout=timeout, max_pixels=max_pixels)
+            pixels[i] = vbench_resize_crop(frames, size).numpy()
         except Exception as error:  # one bad video never stops the run: it is listed instead
             errors[i] = f"{type(error).__name__}: {error}"
     return {

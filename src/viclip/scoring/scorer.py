@@ -19,6 +19,7 @@ from ..inference.engine import BatchSource, EngineSettings, WorkerSettings, cano
 from ..inference.loading import ModelSpec, resolve_model
 from ..inference.prepared import READ_COLUMNS, decode_prepared_batch
 from ..inference.store import Failure, clip_key
+from ..processing.video_reading import DEFAULT_DECODE_TIMEOUT, DEFAULT_MAX_PIXELS
 from .inputs import ScoringRow
 from .protocols import ScoringProtocol, scoring_protocol
 
@@ -121,7 +122,9 @@ def text_features(spec: ModelSpec, processor: Any, texts: Sequence[str], batch_s
 class Scorer:
     """A model, its processor and a scoring protocol, resolved once; scores rows on the inference engine.
 
-    The text tower is loaded once and each distinct text is encoded once per scorer (cached across calls).
+    The text tower is loaded once and each distinct text is encoded once per scorer (cached across calls). Every
+    decode has the deadline ``decode_timeout`` (seconds) and refuses frames above ``max_pixels``: such a clip is
+    listed as failed, as :func:`viclip.processing.read_video_clip` describes.
     """
 
     def __init__(
@@ -134,10 +137,14 @@ class Scorer:
         dtype: str = "float32",
         device: str | None = None,
         optimize: str | None = None,
+        decode_timeout: float | None = DEFAULT_DECODE_TIMEOUT,
+        max_pixels: int | None = DEFAULT_MAX_PIXELS,
     ):
         self.spec, self.processor = resolve_model(model, processor)
         if isinstance(protocol, str):
-            protocol = scoring_protocol(protocol, self.processor)
+            protocol = scoring_protocol(
+                protocol, self.processor, decode_timeout=decode_timeout, max_pixels=max_pixels
+            )
         self.protocol = protocol
         self.engine = engine or EngineSettings()
         self.dtype = canonical_dtype(dtype)
@@ -267,6 +274,8 @@ def score_pairs(
     optimize: str | None = None,
     progress: bool = True,
     prepared_files: Sequence[str] | None = None,
+    decode_timeout: float | None = DEFAULT_DECODE_TIMEOUT,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
 ) -> ScoreResult:
     """Score every (clip, text) row: the cosine of ViCLIP's video and text features.
 
@@ -278,6 +287,7 @@ def score_pairs(
         engine: where decoding and the model run (default: Ray, a local instance unless ``ray_address``).
         dtype: the video tower's compute dtype; texts are always encoded in float32.
         prepared_files: the shards the rows were read from (``read_scoring_inputs(folder).prepared_files``).
+        decode_timeout, max_pixels: each decode's deadline (seconds) and pixel budget (see :class:`Scorer`).
 
     Unreadable videos are not fatal: their rows score ``None`` and are listed in ``failures``.
     """
@@ -289,6 +299,8 @@ def score_pairs(
         dtype=dtype,
         device=device,
         optimize=optimize,
+        decode_timeout=decode_timeout,
+        max_pixels=max_pixels,
     )
     scores: list[float | None] = [None] * len(rows)
     failures: dict[Failure, None] = {}

@@ -33,6 +33,14 @@ from typing import Any
 import numpy as np
 
 from ..processing import VideoDecodeError
+from ..processing.video_reading import (
+    DEFAULT_DECODE_TIMEOUT,
+    DEFAULT_MAX_PIXELS,
+    check_frame_pixels,
+    open_video_file,
+    run_with_deadline,
+    stop_if_abandoned,
+)
 
 DIMENSIONS = ("overall_consistency", "temporal_style")
 NUM_FRAMES = 8
@@ -62,20 +70,23 @@ class _Packet:
     is_discard: bool
 
 
-def _video_packets(path: str) -> list[_Packet]:
-    """The first video stream's packets in decode order (demuxed, not decoded)."""
+def _video_packets(path: str, max_pixels: int | None = None) -> list[_Packet]:
+    """The first video stream's packets in decode order (demuxed, not decoded); a stream whose frames are above
+    ``max_pixels`` is refused from its header."""
     import av
 
     try:
-        with av.open(path, metadata_errors="ignore") as container:
+        with open_video_file(path) as container:
             if not container.streams.video:
                 raise VideoDecodeError(path, "no video stream in the file")
             stream = container.streams.video[0]
-            return [
-                _Packet(packet.pts, bool(packet.is_keyframe), bool(packet.is_discard))
-                for packet in container.demux(stream)
-                if packet.size > 0
-            ]
+            check_frame_pixels(path, stream, max_pixels)
+            packets = []
+            for packet in container.demux(stream):
+                stop_if_abandoned()
+                if packet.size > 0:
+                    packets.append(_Packet(packet.pts, bool(packet.is_keyframe), bool(packet.is_discard)))
+            return packets
     except (av.FFmpegError, OSError, UnicodeDecodeError) as error:
         raise VideoDecodeError(path, f"not a readable media file ({error})") from error
 
@@ -112,23 +123,37 @@ def decord_positions(packets: Sequence[_Packet], indices: Sequence[int]) -> list
     return positions
 
 
-def read_vbench_frames(path: str | os.PathLike, num_frames: int = NUM_FRAMES) -> np.ndarray:
-    """The ``(num_frames, 3, H, W)`` uint8 RGB frames VBench's decord reader gives for ``path``."""
+def read_vbench_frames(
+    path: str | os.PathLike,
+    num_frames: int = NUM_FRAMES,
+    *,
+    timeout: float | None = DEFAULT_DECODE_TIMEOUT,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+) -> np.ndarray:
+    """The ``(num_frames, 3, H, W)`` uint8 RGB frames VBench's decord reader gives for ``path``.
+
+    ``timeout`` and ``max_pixels`` as :func:`viclip.processing.read_video_clip`'s: the whole read has a deadline,
+    and frames above the pixel budget are refused from the stream header."""
+    path = str(path)
+    return run_with_deadline(path, timeout, lambda: _read_vbench_frames(path, num_frames, max_pixels))[0]
+
+
+def _read_vbench_frames(path: str, num_frames: int, max_pixels: int | None) -> tuple[np.ndarray]:
     import av
 
-    path = str(path)
-    if not os.path.isfile(path):
-        raise VideoDecodeError(path, "file not found")
-    packets = _video_packets(path)
+    packets = _video_packets(path, max_pixels)
+    if not packets:
+        raise VideoDecodeError(path, "no video packets in the file")
     positions = decord_positions(packets, vbench_frame_indices(num_frames, len(packets)))
     wanted, last_needed = set(positions), max(positions)
     frames: dict[int, np.ndarray] = {}
     last_position, last_frame = -1, None
     try:
-        with av.open(path, metadata_errors="ignore") as container:
+        with open_video_file(path) as container:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
             for position, frame in enumerate(container.decode(stream)):
+                stop_if_abandoned()
                 if position in wanted:
                     frames[position] = frame.to_ndarray(format="rgb24")
                 last_position, last_frame = position, frame
@@ -140,7 +165,7 @@ def read_vbench_frames(path: str | os.PathLike, num_frames: int = NUM_FRAMES) ->
         raise VideoDecodeError(path, "no frames could be decoded")
     # Fewer frames decoded than the packets promised (an edit list's pre-roll): the last one stands in, as in decord.
     final = frames[last_position] if last_position in frames else last_frame.to_ndarray(format="rgb24")
-    return np.stack([frames.get(i, final) for i in positions]).transpose(0, 3, 1, 2)
+    return (np.stack([frames.get(i, final) for i in positions]).transpose(0, 3, 1, 2),)
 
 
 def vbench_resize_crop(frames: Any, size: int = IMAGE_SIZE) -> Any:
