@@ -22,27 +22,13 @@ import time
 from pathlib import Path
 
 import torch
+from bench_score_vbench import SMOKE_CONFIG  # a tiny model at 224 px, the same for both scripts
 
 VARIANTS = {
     "fp32": {"autocast": None, "checkpointing": False},
     "fp32 + checkpointing": {"autocast": None, "checkpointing": True},
     "bf16 autocast": {"autocast": "bfloat16", "checkpointing": False},
     "bf16 autocast + checkpointing": {"autocast": "bfloat16", "checkpointing": True},
-}
-SMOKE_CONFIG = {
-    "vision_config": {
-        "hidden_size": 64,
-        "num_hidden_layers": 2,
-        "num_attention_heads": 4,
-        "intermediate_size": 128,
-    },
-    "text_config": {
-        "hidden_size": 48,
-        "num_hidden_layers": 2,
-        "num_attention_heads": 4,
-        "intermediate_size": 96,
-    },
-    "projection_dim": 32,
 }
 
 

@@ -18,7 +18,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,13 +72,23 @@ def schema(dim: int) -> pa.Schema:
     )
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
+def _write_atomically(path: Path, write: Callable[[Path], Any]) -> None:
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
-        tmp.write_bytes(data)
+        write(tmp)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """``path`` holds ``data`` or what it held before, never part of it (a temporary file, then a rename)."""
+    _write_atomically(path, lambda tmp: tmp.write_bytes(data))
+
+
+def write_table_atomically(path: Path, table: pa.Table) -> None:
+    """``table`` as the Parquet file ``path``, all or nothing (a temporary file, then a rename)."""
+    _write_atomically(path, lambda tmp: pq.write_table(table, tmp))
 
 
 def _dataset_card(info: Mapping[str, Any]) -> str:
@@ -144,8 +154,8 @@ class EmbeddingStore:
                 f"{self.root} exists and is not an embedding folder (no {INFO_FILE})"
             )
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        _atomic_write_bytes(self.root / "README.md", _dataset_card(info).encode())
-        _atomic_write_bytes(self.root / INFO_FILE, (json.dumps(dict(info), indent=2) + "\n").encode())
+        atomic_write_bytes(self.root / "README.md", _dataset_card(info).encode())
+        atomic_write_bytes(self.root / INFO_FILE, (json.dumps(dict(info), indent=2) + "\n").encode())
 
     # --- rows -----------------------------------------------------------------------------------------------
     def part_files(self) -> list[Path]:
@@ -193,7 +203,7 @@ class EmbeddingStore:
             dropped += keep.count(False)
             kept = table.filter(pa.array(keep))
             if kept.num_rows:
-                self._write_table(part, kept)
+                write_table_atomically(part, kept)
             else:
                 part.unlink()
         return dropped
@@ -207,22 +217,13 @@ class EmbeddingStore:
         """Write ``rows`` (column -> values) as a new part file, atomically."""
         self._num_parts += 1
         path = self.data_dir / f"part-{self._run_id}-{self._num_parts:05d}.parquet"
-        self._write_table(path, pa.table(dict(rows), schema=schema(dim)))
+        write_table_atomically(path, pa.table(dict(rows), schema=schema(dim)))
         return path
-
-    @staticmethod
-    def _write_table(path: Path, table: pa.Table) -> None:
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-        try:
-            pq.write_table(table, tmp)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
 
     # --- failures -------------------------------------------------------------------------------------------
     def write_failures(self, failures: Sequence[Failure]) -> None:
         lines = "".join(json.dumps(f.to_dict()) + "\n" for f in failures)
-        _atomic_write_bytes(self.root / FAILURES_FILE, lines.encode())
+        atomic_write_bytes(self.root / FAILURES_FILE, lines.encode())
 
     def read_failures(self) -> list[Failure]:
         path = self.root / FAILURES_FILE

@@ -16,17 +16,18 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..data.run_lock import RUN_LOCK_FILE, holds_run_lock
 from ..errors import ViCLIPError
-from ..inference.engine import EngineSettings
-from ..inference.store import Failure
-from ..processing.video_reading import DEFAULT_DECODE_TIMEOUT, DEFAULT_MAX_PIXELS
+from ..inference.store import Failure, atomic_write_bytes, write_table_atomically
 from .inputs import ScoringRow, read_scoring_inputs
-from .scorer import Scorer, score_distribution
+from .scorer import Scorer, ScorerSettings, score_distribution
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing.Unpack from Python 3.11 on
 
 INFO_FILE = "scoring_info.json"
 FAILURES_FILE = "failures.jsonl"
@@ -85,19 +86,12 @@ def score_to_folder(
     model: Any,
     output_dir: str | os.PathLike,
     *,
-    processor: Any = None,
     video_root: str | os.PathLike | None = None,
-    protocol: str = "viclip",
     min_score: float | None = None,
-    engine: EngineSettings | None = None,
-    dtype: str = "float32",
-    device: str | None = None,
-    optimize: str | None = None,
-    decode_timeout: float | None = DEFAULT_DECODE_TIMEOUT,
-    max_pixels: int | None = DEFAULT_MAX_PIXELS,
     rows_per_part: int = 4096,
     flush_seconds: float = 60.0,
     progress: bool = True,
+    **settings: Unpack[ScorerSettings],
 ) -> CurationResult:
     """Score every (clip, text) row of ``inputs`` into the Parquet dataset ``output_dir`` (see the module); the
     call holds the folder's run lock (a second run into it is refused with ``FolderInUseError``).
@@ -105,23 +99,14 @@ def score_to_folder(
     Args:
         inputs: a clip list with a ``text``/``caption`` column, InternVid rows (with ``video_root``), a prepared
             folder (``viclip prepare``), or pairs.
+        model: a :class:`~.scorer.Scorer`, or a model for a new one with ``settings`` (:class:`ScorerSettings`:
+            processor, protocol, engine, dtype, device, optimize, decode_timeout, max_pixels).
         min_score: keep only the rows scoring at least this (``None``: keep all).
-        decode_timeout, max_pixels: each decode's deadline (seconds) and pixel budget (see :class:`Scorer`).
     """
     if min_score is not None and not np.isfinite(min_score):
         raise ValueError(f"min_score must be a finite number, got {min_score}")
     read = read_scoring_inputs(inputs, video_root)
-    scorer = Scorer(
-        model,
-        processor=processor,
-        protocol=protocol,
-        engine=engine,
-        dtype=dtype,
-        device=device,
-        optimize=optimize,
-        decode_timeout=decode_timeout,
-        max_pixels=max_pixels,
-    )
+    scorer = model if isinstance(model, Scorer) else Scorer(model, **settings)
     spec = scorer.spec
     folder = _open_folder(
         Path(output_dir),
@@ -170,8 +155,8 @@ def _open_folder(folder: Path, settings: dict[str, Any], spec) -> Path:
         raise ScoringMismatchError(f"{folder} exists and is not a scoring folder (no {INFO_FILE})")
     (folder / DATA_DIR).mkdir(parents=True, exist_ok=True)
     info = {"format": "viclip-scores/1", "model": spec.name, "model_revision": spec.revision, **settings}
-    _atomic_write(info_path, json.dumps(info, indent=2))
-    _atomic_write(folder / "README.md", _README)
+    atomic_write_bytes(info_path, json.dumps(info, indent=2).encode())
+    atomic_write_bytes(folder / "README.md", _README.encode())
     return folder
 
 
@@ -207,18 +192,11 @@ class _PartWriter:
 
     def flush(self) -> None:
         import pyarrow as pa
-        import pyarrow.parquet as pq
 
         if self.kept:
-            table = pa.Table.from_pylist([_plain(r) for r in self.kept])
             existing = sorted((self.folder / DATA_DIR).glob("part-*.parquet"))
             target = self.folder / DATA_DIR / f"part-{len(existing):05d}.parquet"
-            temporary = target.with_name(f".{target.name}.tmp")
-            try:
-                pq.write_table(table, temporary)
-                os.replace(temporary, target)
-            finally:
-                temporary.unlink(missing_ok=True)
+            write_table_atomically(target, pa.Table.from_pylist([_plain(r) for r in self.kept]))
         if self.keys:
             with open(self.folder / DONE_FILE, "a", encoding="utf-8") as f:
                 f.write(json.dumps(self.keys) + "\n")
@@ -247,13 +225,6 @@ def _plain(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _write_failures(folder: Path, failures: Sequence[Failure]) -> None:
-    _atomic_write(folder / FAILURES_FILE, "".join(json.dumps(f.to_dict()) + "\n" for f in failures))
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+    atomic_write_bytes(
+        folder / FAILURES_FILE, "".join(json.dumps(f.to_dict()) + "\n" for f in failures).encode()
+    )

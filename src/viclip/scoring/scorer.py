@@ -11,7 +11,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 
@@ -22,6 +22,9 @@ from ..inference.store import Failure, clip_key
 from ..processing.video_reading import DEFAULT_DECODE_TIMEOUT, DEFAULT_MAX_PIXELS
 from .inputs import ScoringRow
 from .protocols import ScoringProtocol, scoring_protocol
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing.Unpack from Python 3.11 on
 
 logger = logging.getLogger(__name__)
 
@@ -122,9 +125,16 @@ def text_features(spec: ModelSpec, processor: Any, texts: Sequence[str], batch_s
 class Scorer:
     """A model, its processor and a scoring protocol, resolved once; scores rows on the inference engine.
 
-    The text tower is loaded once and each distinct text is encoded once per scorer (cached across calls). Every
-    decode has the deadline ``decode_timeout`` (seconds) and refuses frames above ``max_pixels``: such a clip is
-    listed as failed, as :func:`viclip.processing.read_video_clip` describes.
+    The text tower is loaded once and each distinct text is encoded once per scorer (cached across calls).
+
+    Args:
+        model: a saved ViCLIP folder, a Hub id, or a ``ViCLIPModel`` (then pass ``processor``).
+        protocol: ``"viclip"`` (the model's video processor, the paper's evaluation) or ``"vbench"`` (VBench
+            0.1.5's frames and transform, to reproduce its ``overall_consistency`` / ``temporal_style``).
+        engine: where decoding and the model run (default: ``EngineSettings()``).
+        dtype: the video tower's compute dtype; texts are always encoded in float32.
+        decode_timeout, max_pixels: every decode's deadline (seconds) and pixel budget; a clip past either is
+            listed as failed (see :func:`viclip.processing.read_video_clip`).
     """
 
     def __init__(
@@ -262,46 +272,38 @@ class Scorer:
         )
 
 
+class ScorerSettings(TypedDict, total=False):
+    """The keywords of :class:`Scorer` after ``model``, which :func:`score_pairs` and ``score_to_folder`` take."""
+
+    processor: Any
+    protocol: str | ScoringProtocol
+    engine: EngineSettings | None
+    dtype: str
+    device: str | None
+    optimize: str | None
+    decode_timeout: float | None
+    max_pixels: int | None
+
+
 def score_pairs(
     rows: Sequence[ScoringRow],
     model: Any,
     *,
-    processor: Any = None,
-    protocol: str = "viclip",
-    engine: EngineSettings | None = None,
-    dtype: str = "float32",
-    device: str | None = None,
-    optimize: str | None = None,
     progress: bool = True,
     prepared_files: Sequence[str] | None = None,
-    decode_timeout: float | None = DEFAULT_DECODE_TIMEOUT,
-    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    **settings: Unpack[ScorerSettings],
 ) -> ScoreResult:
     """Score every (clip, text) row: the cosine of ViCLIP's video and text features.
 
     Args:
         rows: :class:`~.inputs.ScoringRow` s (:func:`~.inputs.read_scoring_inputs` reads lists and pairs).
-        model: a saved ViCLIP folder, a Hub id, or a ``ViCLIPModel`` (then pass ``processor``).
-        protocol: ``"viclip"`` (the model's video processor, the paper's evaluation) or ``"vbench"`` (VBench
-            0.1.5's frames and transform, to reproduce its ``overall_consistency`` / ``temporal_style``).
-        engine: where decoding and the model run (default: Ray, a local instance unless ``ray_address``).
-        dtype: the video tower's compute dtype; texts are always encoded in float32.
+        model: a :class:`Scorer`, or a saved ViCLIP folder, a Hub id or a ``ViCLIPModel`` (then pass
+            ``processor``) for a new one with ``settings`` (:class:`ScorerSettings`).
         prepared_files: the shards the rows were read from (``read_scoring_inputs(folder).prepared_files``).
-        decode_timeout, max_pixels: each decode's deadline (seconds) and pixel budget (see :class:`Scorer`).
 
     Unreadable videos are not fatal: their rows score ``None`` and are listed in ``failures``.
     """
-    scorer = Scorer(
-        model,
-        processor=processor,
-        protocol=protocol,
-        engine=engine,
-        dtype=dtype,
-        device=device,
-        optimize=optimize,
-        decode_timeout=decode_timeout,
-        max_pixels=max_pixels,
-    )
+    scorer = model if isinstance(model, Scorer) else Scorer(model, **settings)
     scores: list[float | None] = [None] * len(rows)
     failures: dict[Failure, None] = {}
     timings: dict[str, float] = {}
