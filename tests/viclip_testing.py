@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+
 from viclip import ViCLIPConfig
 
 ASSETS = Path(__file__).parent / "assets"
@@ -89,3 +91,26 @@ def write_header_only_video(path: Path, width: int, height: int) -> Path:
         packet.stream, packet.pts, packet.dts = stream, 0, 0
         container.mux(packet)
     return path
+
+
+INDEX_BITS = 8
+INDEX_BLOCK = 16  # width of one bit band in pixels
+INDEX_WIDTH = INDEX_BITS * INDEX_BLOCK
+
+
+def index_frame(index: int, height: int = 48) -> np.ndarray:
+    """An RGB frame ``(height, 128, 3)`` whose 8 vertical bands are white where the bits of ``index`` are set."""
+    frame = np.zeros((height, INDEX_WIDTH, 3), dtype=np.uint8)
+    for bit in range(INDEX_BITS):
+        if (index >> bit) & 1:
+            frame[:, bit * INDEX_BLOCK : (bit + 1) * INDEX_BLOCK] = 255
+    return frame
+
+
+def decode_index(frame: np.ndarray) -> int:
+    """The index drawn by :func:`index_frame` on an RGB frame ``(H, W, 3)`` or ``(3, H, W)`` (robust to
+    compression)."""
+    if frame.shape[0] == 3:
+        frame = frame.transpose(1, 2, 0)
+    columns = frame.mean(axis=(0, 2)).reshape(INDEX_BITS, INDEX_BLOCK)[:, 2:-2].mean(axis=1)
+    return int(sum(1 << bit for bit, value in enumerate(columns) if value > 127))

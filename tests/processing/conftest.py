@@ -4,30 +4,16 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
-import numpy as np
 import pytest
+
+from viclip_testing import INDEX_WIDTH as WIDTH
+from viclip_testing import decode_index, index_frame  # noqa: F401  (re-exported to the processing tests)
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 EXAMPLE_VIDEO = ASSETS / "example1.mp4"
 
-BITS = 8
-BLOCK = 16  # width of one bit column in pixels
-WIDTH, HEIGHT = BITS * BLOCK, 48
 
-
-def index_frame(index: int) -> np.ndarray:
-    """An RGB frame whose 8 vertical bands are white where the bits of ``index`` are set."""
-    frame = np.zeros((HEIGHT, WIDTH, 3), dtype=np.uint8)
-    for bit in range(BITS):
-        if (index >> bit) & 1:
-            frame[:, bit * BLOCK : (bit + 1) * BLOCK] = 255
-    return frame
-
-
-def decode_index(frame: np.ndarray) -> int:
-    """Read back the index drawn by ``index_frame`` (robust to compression)."""
-    columns = frame[:, :, :].mean(axis=(0, 2)).reshape(BITS, BLOCK)[:, 2:-2].mean(axis=1)
-    return int(sum(1 << bit for bit, value in enumerate(columns) if value > 127))
+HEIGHT = 48
 
 
 def write_index_video(

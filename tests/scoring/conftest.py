@@ -7,28 +7,12 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
-import numpy as np
 import pytest
 
-WIDTH, HEIGHT, BITS = 128, 96, 8
-BLOCK = WIDTH // BITS
+from viclip_testing import INDEX_WIDTH as WIDTH
+from viclip_testing import decode_index, index_frame  # noqa: F401  (re-exported to the scoring tests)
 
-
-def index_frame(index: int) -> np.ndarray:
-    """8 vertical bands, white where the bits of ``index`` are set."""
-    frame = np.zeros((HEIGHT, WIDTH, 3), dtype=np.uint8)
-    for bit in range(BITS):
-        if (index >> bit) & 1:
-            frame[:, bit * BLOCK : (bit + 1) * BLOCK] = 255
-    return frame
-
-
-def decode_index(frame: np.ndarray) -> int:
-    """The index drawn by :func:`index_frame` on an RGB frame (H, W, 3) or (3, H, W)."""
-    if frame.shape[0] == 3:
-        frame = frame.transpose(1, 2, 0)
-    columns = frame.mean(axis=(0, 2)).reshape(BITS, BLOCK)[:, 2:-2].mean(axis=1)
-    return int(sum(1 << bit for bit, value in enumerate(columns) if value > 127))
+HEIGHT = 96
 
 
 def encode(path: Path, num_frames: int, codec: str = "libx264", params: str = "", fps: int = 24) -> Path:
@@ -38,7 +22,7 @@ def encode(path: Path, num_frames: int, codec: str = "libx264", params: str = ""
         if codec == "libx264":
             stream.options = {"crf": "10", "x264-params": params or "bframes=3:keyint=12"}
         for i in range(num_frames):
-            frame = av.VideoFrame.from_ndarray(index_frame(i), format="rgb24")
+            frame = av.VideoFrame.from_ndarray(index_frame(i, HEIGHT), format="rgb24")
             frame.pts, frame.time_base = i, Fraction(1, fps)
             for packet in stream.encode(frame):
                 container.mux(packet)
