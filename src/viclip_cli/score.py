@@ -189,10 +189,9 @@ def _run_pairs(args, device, optimize) -> int:
         from viclip.scoring import score_to_folder
 
         result = score_to_folder(
-            args.inputs,
+            read,
             args.model,
             args.output_dir,
-            video_root=args.video_root,
             min_score=args.min_score,
             engine=engine,
             dtype=args.dtype,

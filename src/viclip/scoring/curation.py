@@ -23,7 +23,7 @@ import numpy as np
 from ..data.run_lock import RUN_LOCK_FILE, holds_run_lock
 from ..errors import ViCLIPError
 from ..inference.store import Failure, atomic_write_bytes, write_table_atomically
-from .inputs import ScoringRow, read_scoring_inputs
+from .inputs import ScoringInputs, ScoringRow, read_scoring_inputs
 from .scorer import Scorer, ScorerSettings, score_distribution
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ def row_key(row: ScoringRow) -> str:
 
 @holds_run_lock("output_dir")
 def score_to_folder(
-    inputs: str | os.PathLike | Iterable[Any],
+    inputs: str | os.PathLike | Iterable[Any] | ScoringInputs,
     model: Any,
     output_dir: str | os.PathLike,
     *,
@@ -98,14 +98,14 @@ def score_to_folder(
 
     Args:
         inputs: a clip list with a ``text``/``caption`` column, InternVid rows (with ``video_root``), a prepared
-            folder (``viclip prepare``), or pairs.
+            folder (``viclip prepare``), pairs, or what :func:`~.inputs.read_scoring_inputs` already read.
         model: a :class:`~.scorer.Scorer`, or a model for a new one with ``settings`` (:class:`ScorerSettings`:
             processor, protocol, engine, dtype, device, optimize, decode_timeout, max_pixels).
         min_score: keep only the rows scoring at least this (``None``: keep all).
     """
     if min_score is not None and not np.isfinite(min_score):
         raise ValueError(f"min_score must be a finite number, got {min_score}")
-    read = read_scoring_inputs(inputs, video_root)
+    read = inputs if isinstance(inputs, ScoringInputs) else read_scoring_inputs(inputs, video_root)
     scorer = model if isinstance(model, Scorer) else Scorer(model, **settings)
     spec = scorer.spec
     folder = _open_folder(
