@@ -18,6 +18,7 @@ from .options import (
     add_decode_limit_arguments,
     add_engine_arguments,
     add_model_arguments,
+    add_quiet_argument,
     check_model_reference,
     check_output_dir,
     engine_options,
@@ -60,16 +61,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="window start every SEC (default: --window)",
     )
     add_model_arguments(parser)
-    engine = add_engine_arguments(parser)
-    engine.add_argument(
-        "--optimize",
-        choices=["none", "compile"],
-        default="none",
-        help="compile: torch.compile the video tower (on a CPU with --dtype bf16 about 1.4x faster; the first "
-        "batch compiles for 30-60 s)",
-    )
+    add_engine_arguments(parser)
     add_decode_limit_arguments(parser)
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_quiet_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:

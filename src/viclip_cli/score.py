@@ -20,6 +20,7 @@ from .options import (
     add_decode_limit_arguments,
     add_engine_arguments,
     add_model_arguments,
+    add_quiet_argument,
     check_model_reference,
     check_output_dir,
     check_output_file,
@@ -66,12 +67,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     pairs.add_argument("--min-score", type=float, default=None, help="keep only rows scoring at least this")
     pairs.add_argument("--plot", default=None, metavar="PNG", help="a histogram of the scores")
     add_model_arguments(parser)
-    engine = add_engine_arguments(parser)
-    engine.add_argument(
-        "--optimize", choices=["none", "compile"], default="none", help="torch.compile the video tower"
-    )
+    add_engine_arguments(parser)
     add_decode_limit_arguments(parser)
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_quiet_argument(parser)
 
 
 def _engine(args: argparse.Namespace, num_clips: int):

@@ -78,3 +78,19 @@ def test_decode_limits_reach_the_reader(capsys, video_dir, tiny_model_dir, tmp_p
     )
     code, _, err = run(capsys, *base, "--output-dir", tmp_path / "b", "--decode-timeout", "1e-6")
     assert code == 1 and "deadline (decode_timeout); given up" in err
+
+
+def _engine_help(command: str) -> str:
+    parser = build_parser()
+    subparser = parser._subparsers._group_actions[0].choices[command]
+    (group,) = [g for g in subparser._action_groups if g.title == "engine"]
+    formatter = subparser._get_formatter()
+    formatter.add_arguments(group._group_actions)
+    return formatter.format_help()
+
+
+def test_embed_and_score_share_one_engine_group_with_optimize():
+    assert "--optimize {none,compile}" in _engine_help("embed")
+    assert _engine_help("embed") == _engine_help("score")
+    args = build_parser().parse_args(["score", "--videos-path", "v", "--model", "m", "--optimize", "compile"])
+    assert args.optimize == "compile"
