@@ -193,8 +193,12 @@ class Scorer:
         source = (
             self._source(clips) if prepared_files is None else self._prepared_source(clips, prepared_files)
         )
-        if prepared_files is not None:  # the shards' rows come back by their key, not a clip id
-            by_key = {clip_key(c.path, c.start_sec, c.end_sec): i for i, c in enumerate(clips)}
+        # The shards' rows come back by their key, not a clip id.
+        by_key = (
+            {}
+            if prepared_files is None
+            else {clip_key(c.path, c.start_sec, c.end_sec): i for i, c in enumerate(clips)}
+        )
         done: set[int] = set()
         for batch in embed_batches(source, self._worker(), self.engine):
             if timings is not None:
