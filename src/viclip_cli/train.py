@@ -2,14 +2,15 @@
 
     viclip train --config synthetic_cpu
     viclip train --config internvid10m_flt_b16 --video-root /data/internvid/videos --per-device-batch-size 256
+    viclip train --config finetune_clips --init-from FOLDER --train-clips clips.csv --eval-clips val.csv
     viclip train --config run.yaml --resume latest
     accelerate launch --config_file configs/accelerate/multi_gpu.yaml -m viclip_cli train --config ...
     torchrun --nproc_per_node 2 -m viclip_cli train --config ...     (several processes on CPU)
 
---config is a YAML/JSON file of TrainingConfig fields or a built-in config (finetune_small, internvid10m_flt_b16,
-internvid10m_flt_l14, synthetic_cpu). Any field can be overridden on the command line with --key value
-(--learning-rate 1e-4, --freeze-text false, --betas 0.9 0.95; --learning_rate is accepted too); --print-config
-shows the result. The settings viclip finetune-classifier shares have the same names there.
+--config is a YAML/JSON file of TrainingConfig fields or a built-in config (finetune_clips, finetune_small,
+internvid10m_flt_b16, internvid10m_flt_l14, synthetic_cpu). Any field can be overridden on the command line with
+--key value (--learning-rate 1e-4, --freeze-text false, --betas 0.9 0.95; --learning_rate is accepted too) and
+cleared with --key null (--train-annotations null, --model-size none); --print-config shows the result. The settings viclip finetune-classifier shares have the same names there.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.epilog = (
         "Any other --key value overrides a TrainingConfig field, dashed or with underscores: --learning-rate 1e-4, "
         '--per-device-batch-size 64, --model-size small, --model-config \'{"vision_config": {"num_frames": 16}}\', '
-        "--init-from FOLDER, --mask-ratio 0.9, --drop-path-rate 0.1, --logging-steps 10 (see --print-config)."
+        "--init-from FOLDER, --train-clips clips.csv, --mask-ratio 0.9, --drop-path-rate 0.1, --logging-steps 10 "
+        "(see --print-config); --key null clears a field the config set (--model-size null)."
     )
     accept_overrides(parser)
 

@@ -43,7 +43,8 @@ def test_saved_config_reads_back_identically(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "name", ["internvid10m_flt_l14", "internvid10m_flt_b16", "finetune_small", "synthetic_cpu"]
+    "name",
+    ["internvid10m_flt_l14", "internvid10m_flt_b16", "finetune_small", "finetune_clips", "synthetic_cpu"],
 )
 def test_builtin_configs_load_by_name(name):
     assert name in builtin_config_names()
@@ -68,7 +69,7 @@ def test_pretraining_configs_start_from_a_clip_model():
         ({"mask_ratio": 1.0}, r"mask_ratio must be in \[0, 1\)"),
         (
             {"init_from": "a", "init_from_clip_model": "b"},
-            "at most one of init_from and init_from_clip_model",
+            "at most one of init_from, init_from_clip_model; .* --init-from null",
         ),
         ({"model_config": "[1, 2]"}, "model_config must be a mapping"),
     ],

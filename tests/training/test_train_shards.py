@@ -49,7 +49,7 @@ def test_training_from_prepared_shards_lowers_the_loss(tmp_path, shards):
 
 
 def test_train_shards_and_train_annotations_are_exclusive(tmp_path):
-    with pytest.raises(ConfigError, match="at most one of train_shards and train_annotations"):
+    with pytest.raises(ConfigError, match="at most one of train_shards, train_annotations, train_clips"):
         TrainingConfig(output_dir=str(tmp_path), train_shards="prepared/", train_annotations="rows.jsonl")
 
 

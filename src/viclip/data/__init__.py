@@ -28,6 +28,8 @@ _EXPORTS: dict[str, str] = {
     "ViCLIPExampleTransform": "transform",
     "internvid_collate": "internvid",
     "load_internvid": "internvid",
+    "load_clips": "internvid",
+    "read_caption_rows": "caption_list",
     "SyntheticDataset": "synthetic",
     "caption_for": "synthetic",
     "generate_synthetic_internvid": "synthetic",
@@ -51,8 +53,9 @@ if TYPE_CHECKING:
         parse_row,
         parse_timestamp,
     )
+    from .caption_list import read_caption_rows
     from .download import DownloadReport, download_internvid
-    from .internvid import internvid_collate, load_internvid
+    from .internvid import internvid_collate, load_clips, load_internvid
     from .prepare import PrepareReport, prepare_internvid
     from .prepared import load_prepared, push_prepared
     from .run_lock import FolderInUseError

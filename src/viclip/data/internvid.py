@@ -41,6 +41,7 @@ from .annotations import (
     parse_json_line,
     parse_row,
 )
+from .caption_list import LISTED_PATH, CaptionListSource, listed_row_fields
 from .model_processor import ProcessorSource
 from .stats import SkipStats
 from .transform import ExampleTransform, ViCLIPExampleTransform
@@ -134,7 +135,7 @@ class RowPlan:
     (row ``i`` in shard ``i % num_shards``), each of which reads the source once per pass.
     """
 
-    source: AnnotationSource
+    source: AnnotationSource | CaptionListSource
     row_filter: AnnotationFilter
     video_root: str
     shuffle: bool
@@ -192,7 +193,9 @@ def annotate_row(
     index: int, raw: dict[str, Any], row_filter: AnnotationFilter, videos: VideoLocator
 ) -> dict[str, Any]:
     """One raw annotation row (or ``{"text": line}`` of a JSON Lines file) -> a row of :data:`ROW_FEATURES`,
-    with ``skip_reason`` when unusable."""
+    with ``skip_reason`` when unusable. A caption-list row (:mod:`.caption_list`) names its video file itself."""
+    if LISTED_PATH in raw:
+        return {**dict.fromkeys(ROW_FEATURES), "row_index": index, **listed_row_fields(raw, row_filter)}
     if set(raw) == {"text"}:
         try:
             raw = parse_json_line(raw["text"])
@@ -440,10 +443,56 @@ def load_internvid(
         num_shards=num_shards,
     )
     transform = _example_transform(transform, processor, training, clean_captions, decode_threads)
+    return _examples(plan, transform, stats, streaming)
+
+
+def load_clips(
+    clips: str | os.PathLike,
+    *,
+    video_root: str | os.PathLike | None = None,
+    streaming: bool = True,
+    training: bool = True,
+    transform: ExampleTransform | None = None,
+    processor: ProcessorSource | None = None,
+    clean_captions: bool | None = None,
+    decode_threads: int | None = None,
+    filters: AnnotationFilter | None = None,
+    shuffle: bool | None = None,
+    shuffle_buffer_size: int = 1000,
+    seed: int = 0,
+    num_shards: int = 16,
+    stats: SkipStats | None = None,
+) -> IterableDataset | Dataset:
+    """A caption list (``path,start_sec,end_sec,caption`` CSV/TSV/JSON Lines, the format of `viclip evaluate
+    retrieval`) as ViCLIP training examples: :func:`load_internvid`'s pipeline with the list as its rows.
+
+    Relative paths are read against ``video_root`` (default: the list's folder); each caption is one row (a clip on
+    several rows trains with each caption). The list is read and checked now: a bad row raises ``ValueError``
+    naming the file and the row; a missing or broken video is a skipped, counted row. Every other argument is
+    :func:`load_internvid`'s; ``youtube_id`` of an example is its video's file name stem.
+    """
+    source = CaptionListSource(os.fspath(clips), None if video_root is None else os.fspath(video_root))
+    source.check()
+    plan = RowPlan(
+        source=source,
+        row_filter=filters if filters is not None else AnnotationFilter(),
+        video_root=source.root,
+        shuffle=training if shuffle is None else shuffle,
+        shuffle_buffer_size=shuffle_buffer_size,
+        seed=seed,
+        num_shards=num_shards,
+    )
+    transform = _example_transform(transform, processor, training, clean_captions, decode_threads)
+    return _examples(plan, transform, stats, streaming)
+
+
+def _examples(
+    plan: RowPlan, transform: ExampleTransform, stats: SkipStats | None, streaming: bool
+) -> IterableDataset | Dataset:
     stats = stats if stats is not None else SkipStats()
     if not streaming:
         return _map_style_examples(plan, ExampleBuilder(transform, stats))
-    return _streamed_examples(plan, ExampleBuilder(transform, stats, num_shards=num_shards))
+    return _streamed_examples(plan, ExampleBuilder(transform, stats, num_shards=plan.num_shards))
 
 
 def _example_transform(

@@ -65,12 +65,17 @@ class TrainingConfig:
     # --- data ---
     train_annotations: str | None = None
     """InternVid-format JSON Lines (or a dataset `load_internvid` accepts)."""
+    train_clips: str | None = None
+    """A caption list instead: ``path,start_sec,end_sec,caption`` CSV/TSV/JSON Lines (`viclip.data.load_clips`);
+    relative paths against `video_root`, else the list's folder."""
     video_root: str | None = None
     train_shards: str | None = None
     """Training-ready shards (`viclip prepare`'s folder, or a Hub dataset repo) instead of
     `train_annotations` + `video_root`: read by `viclip.data.load_prepared`, each process its own shard files."""
     eval_annotations: str | None = None
     """Held-out split for periodic retrieval evaluation."""
+    eval_clips: str | None = None
+    """A held-out caption list instead (relative paths against `eval_video_root`, else the list's folder)."""
     eval_video_root: str | None = None
     """Defaults to `video_root`."""
     num_workers: int = 0
@@ -149,15 +154,21 @@ class TrainingConfig:
             (0.0 <= self.warmup_ratio <= 1.0, f"warmup_ratio must be in [0, 1], got {self.warmup_ratio}"),
             (0.0 <= self.min_lr_ratio <= 1.0, f"min_lr_ratio must be in [0, 1], got {self.min_lr_ratio}"),
             (self.mixed_precision in MIXED_PRECISION_MODES, f"mixed_precision must be auto, bf16, fp16 or no, got {self.mixed_precision!r}"),
-            (not (self.init_from and self.init_from_clip_model), "set at most one of init_from and init_from_clip_model"),
-            (not (self.init_from and self.model_config), "set at most one of init_from and model_config (the folder's config decides the model)"),
-            (not ((self.init_from or self.init_from_clip_model) and self.model_size), "model_size is for a model trained from scratch: not with init_from or init_from_clip_model"),
             (self.num_workers >= 0, "num_workers must be >= 0"),
-            (not (self.train_shards and self.train_annotations), "set at most one of train_shards and train_annotations"),
         ]  # fmt: skip
         for ok, message in checks:
             if not ok:
                 raise ConfigError(message)
+        _at_most_one(self, "init_from", "init_from_clip_model")
+        _at_most_one(self, "init_from", "model_config", why=" (the folder's config decides the model)")
+        for source in ("init_from", "init_from_clip_model"):
+            if getattr(self, source) and self.model_size:
+                raise ConfigError(
+                    f"model_size is for a model trained from scratch: not with {source} "
+                    "(pass --model-size null to clear it)"
+                )
+        _at_most_one(self, "train_shards", "train_annotations", "train_clips")
+        _at_most_one(self, "eval_annotations", "eval_clips")
 
     @property
     def num_warmup_steps(self) -> int:
@@ -203,12 +214,14 @@ def parse_training_config(
 
     values = dict(values or {})
     names = {f.name for f in dataclasses.fields(TrainingConfig)}
+    where = "command line" if args else source
+    args, cleared = _cleared_fields(args, names)
+    values.update(dict.fromkeys(cleared))
     for key in values:
         if key not in names:
             close = [n for n in names if key.replace("-", "_") == n]
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ConfigError(f"{source}: unknown key {key!r}{hint}")
-    where = "command line" if args else source
     parser = Parser(TrainingConfig)
     # File values become the parser's defaults: argparse converts string defaults with the field's type
     # (YAML reads "1e-4" as a string), and --key value on the command line wins over them.
@@ -224,6 +237,43 @@ def parse_training_config(
     if unknown:
         raise ConfigError(f"{where}: unknown option(s) {' '.join(unknown)} (not TrainingConfig fields)")
     return config
+
+
+NULL_VALUES = ("null", "none")
+"""``--key null`` (or ``none``, any case) sets a field to None: clears what a config file set."""
+
+
+def _cleared_fields(args: Sequence[str], names: set[str]) -> tuple[list[str], list[str]]:
+    """``args`` without their ``--key null`` pairs (``--key=null`` too), and the fields those pairs clear."""
+    kept, cleared = [], []
+    args = list(args)
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        key, value, width = arg, None, 1
+        if arg.startswith("--") and "=" in arg:
+            key, value = arg.split("=", 1)
+        elif arg.startswith("--") and i + 1 < len(args):
+            value, width = args[i + 1], 2
+        name = key[2:].replace("-", "_") if key.startswith("--") else None
+        if name in names and value is not None and value.lower() in NULL_VALUES:
+            cleared.append(name)
+            i += width
+            continue
+        kept.append(arg)
+        i += 1
+    return kept, cleared
+
+
+def _at_most_one(config: TrainingConfig, *names: str, why: str = "") -> None:
+    """`ConfigError` when more than one of the fields ``names`` is set, saying how to clear the others."""
+    given = [name for name in names if getattr(config, name)]
+    if len(given) > 1:
+        clear = " or ".join(f"--{name.replace('_', '-')} null" for name in given)
+        raise ConfigError(
+            f"set at most one of {', '.join(names)}{why}; {' and '.join(given)} are set: clear the one you do not "
+            f"want with {clear}"
+        )
 
 
 def builtin_config_names() -> list[str]:

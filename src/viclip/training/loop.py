@@ -206,8 +206,9 @@ class TrainingRun:
 
     @torch.no_grad()
     def evaluate(self) -> dict[str, float]:
-        """Text-to-video and video-to-text R@K on the held-out examples (clip ``i`` paired with caption ``i``),
-        with the metric of `viclip.evaluation`. Every process runs it (the module may be sharded)."""
+        """Text-to-video and video-to-text R@K on the held-out examples, with the metric of `viclip.evaluation`:
+        examples of the same clip (several captions) count as one video, as `viclip evaluate retrieval` does.
+        Every process runs it (the module may be sharded)."""
         from ..evaluation.retrieval import retrieval_metrics
 
         self.module.eval()
@@ -223,7 +224,17 @@ class TrainingRun:
             videos.append(video.float().cpu())
             texts.append(text.float().cpu())
         self.module.train()
-        self.eval_metrics = retrieval_metrics(torch.cat(texts) @ torch.cat(videos).t())
+        clips: dict[Any, int] = {}  # clip -> its video index
+        first: list[int] = []  # video index -> the first example of the clip
+        text_to_video = []
+        for i, example in enumerate(self.eval_examples):
+            key = _clip_key(example, i)
+            if key not in clips:
+                clips[key] = len(first)
+                first.append(i)
+            text_to_video.append(clips[key])
+        similarity = torch.cat(texts) @ torch.cat(videos)[first].t()
+        self.eval_metrics = retrieval_metrics(similarity, text_to_video)
         self.log({"step": self.step, **{f"eval/{k}": v for k, v in self.eval_metrics.items()}})
         return self.eval_metrics
 
@@ -388,6 +399,13 @@ def train(config: TrainingConfig, **parts: Unpack[RunParts]) -> TrainResult:
                 break
     progress.close()
     return run.finalize()
+
+
+def _clip_key(example: Example, index: int) -> Any:
+    """What makes two held-out examples the same clip: their video file and segment (else none)."""
+    if example.get("video_path") is None:
+        return index
+    return (example["video_path"], example.get("start_sec"), example.get("end_sec"))
 
 
 def _format(metrics: dict[str, float]) -> str:

@@ -1,4 +1,4 @@
-"""The data of a training run: the training stream (`load_internvid` or `load_prepared`, split across processes) and
+"""The data of a training run: the training stream (`load_internvid`, `load_clips` or `load_prepared`, split across processes) and
 the held-out examples, both made with the run's processor; and the synthetic data a config may ask for first."""
 
 from __future__ import annotations
@@ -46,13 +46,15 @@ def build_train_dataset(
     `processor`, split across processes; returns (dataset, stats)."""
     from datasets.distributed import split_dataset_by_node
 
-    from ..data import SkipStats, ViCLIPExampleTransform, load_internvid
+    from ..data import SkipStats, ViCLIPExampleTransform, load_clips, load_internvid
     from .transforms import RandomFramesTransform
 
     if config.train_shards:
         return _prepared_train_dataset(config, processor, accelerator)
-    if not config.train_annotations or not config.video_root:
-        raise ConfigError("train_annotations and video_root are required (or a `synthetic` section)")
+    if not config.train_clips and not (config.train_annotations and config.video_root):
+        raise ConfigError(
+            "train_clips, or train_annotations and video_root, are required (or a `synthetic` section)"
+        )
     world, workers = accelerator.num_processes, max(config.num_workers, 1)
     num_shards = world * workers * max(1, math.ceil(16 / (world * workers)))
     stats = SkipStats()
@@ -63,9 +65,7 @@ def build_train_dataset(
         clean_captions=config.clean_captions,
         seed=config.seed,  # per-example augmentation seeds come from (seed, row index): resumable
     )
-    dataset = load_internvid(
-        data_files=config.train_annotations,
-        video_root=config.video_root,
+    order = dict(
         transform=transform,
         shuffle=config.shuffle_buffer > 0,
         shuffle_buffer_size=max(config.shuffle_buffer, 1),
@@ -73,6 +73,10 @@ def build_train_dataset(
         num_shards=num_shards,
         stats=stats,
     )
+    if config.train_clips:
+        dataset = load_clips(config.train_clips, video_root=config.video_root, **order)
+    else:
+        dataset = load_internvid(data_files=config.train_annotations, video_root=config.video_root, **order)
     if world > 1:
         dataset = split_dataset_by_node(dataset, rank=accelerator.process_index, world_size=world)
     if config.cache_examples:
@@ -113,18 +117,18 @@ def _prepared_train_dataset(
 
 
 def build_eval_examples(config: TrainingConfig, processor: ViCLIPProcessor) -> list[dict[str, Any]]:
-    """The held-out split as a list (every process holds all of it; it is meant to be small)."""
-    from ..data import load_internvid
+    """The held-out split (`eval_annotations` or `eval_clips`) as a list (every process holds all of it; it is
+    meant to be small)."""
+    from ..data import load_clips, load_internvid
 
-    dataset = load_internvid(
-        data_files=config.eval_annotations,
-        video_root=config.eval_video_root or config.video_root,
-        training=False,
-        shuffle=False,
-        processor=processor,
-        clean_captions=config.clean_captions,
-        num_shards=1,
+    options = dict(
+        training=False, shuffle=False, processor=processor, clean_captions=config.clean_captions, num_shards=1
     )
+    if config.eval_clips:
+        dataset = load_clips(config.eval_clips, video_root=config.eval_video_root, **options)
+    else:
+        video_root = config.eval_video_root or config.video_root
+        dataset = load_internvid(data_files=config.eval_annotations, video_root=video_root, **options)
     examples = []
     for example in dataset:
         examples.append(example)

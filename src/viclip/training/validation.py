@@ -55,18 +55,39 @@ def _check_data(config: TrainingConfig) -> None:
                 "augment=false is not available with train_shards (prepared clips are read augmented)"
             )
         _check_local_or_hub(config.train_shards, "train_shards", folder=True)
-    elif not config.synthetic and not (config.train_annotations and config.video_root):
+    elif (
+        not config.synthetic
+        and not config.train_clips
+        and not (config.train_annotations and config.video_root)
+    ):
         raise ConfigError(
-            "no training data: set train_shards, or train_annotations and video_root, or a `synthetic` section"
+            "no training data: set train_clips, or train_shards, or train_annotations and video_root, or a "
+            "`synthetic` section"
         )
     if config.train_annotations:
         _check_files(config.train_annotations, "train_annotations")
     if config.eval_annotations:
         _check_files(config.eval_annotations, "eval_annotations")
+    if config.train_clips:
+        _check_caption_list(config.train_clips, config.video_root, "train_clips")
+    if config.eval_clips:
+        _check_caption_list(config.eval_clips, config.eval_video_root, "eval_clips")
     for name in ("video_root", "eval_video_root"):
         value = getattr(config, name)
         if value and not Path(value).is_dir():
             raise ConfigError(f"{name} {value} is not a folder")
+
+
+def _check_caption_list(path: str, video_root: str | None, name: str) -> None:
+    """A caption list whose every row reads (a missing video is a skipped row later, not an error)."""
+    from ..data.caption_list import CaptionListSource
+
+    if not Path(path).is_file():
+        raise ConfigError(f"{name} {path} is not a file")
+    try:
+        CaptionListSource(path, video_root).check()
+    except (ValueError, FileNotFoundError) as error:
+        raise ConfigError(f"{name}: {error}") from None
 
 
 def _check_files(pattern: str, name: str) -> None:
