@@ -6,6 +6,10 @@ skipped by reason (skipped.jsonl lists them). Without --ray-address a local Ray 
 --num-cpus); with it the same job runs on the cluster (every node must see --video-root and --output-dir).
 A rerun with the same arguments resumes. Read with viclip.data.load_prepared(OUTPUT_DIR) or
 `viclip train --train_shards OUTPUT_DIR`. Python API: viclip.data.prepare_internvid.
+
+--clips FILE prepares your own captioned clips instead: a caption list (path,start_sec,end_sec,caption as CSV, TSV
+or JSON Lines, the format viclip evaluate retrieval reads; relative paths against --video-root, else the list's
+folder).
 """
 
 from __future__ import annotations
@@ -23,7 +27,10 @@ from .options import (
 )
 
 HELP = "prepare training-ready InternVid shards (Ray Data) from annotations and videos"
-EPILOG = "example: viclip prepare --annotations flt.jsonl --video-root videos/ --output-dir prepared/ --num-cpus 16"
+EPILOG = (
+    "examples: viclip prepare --annotations flt.jsonl --video-root videos/ --output-dir prepared/ --num-cpus 16\n"
+    "          viclip prepare --clips clips.csv --output-dir prepared/"
+)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -34,7 +41,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--hub-split", default=None, help="read OpenGVLab/InternVid from the Hub instead (FLT, AES; gated)"
     )
-    parser.add_argument("--video-root", required=True, help="folder of whole videos and/or pre-cut clips")
+    parser.add_argument(
+        "--clips",
+        metavar="FILE",
+        default=None,
+        help="a caption list (path,start_sec,end_sec,caption) instead",
+    )
+    parser.add_argument(
+        "--video-root",
+        default=None,
+        help="folder of whole videos and/or pre-cut clips (with --clips: relative paths' folder, default the list's)",
+    )
     parser.add_argument("--output-dir", required=True, help="the prepared folder (a rerun into it resumes)")
     parser.add_argument("--ray-address", default=None, help="Ray cluster address (default: a local instance)")
     parser.add_argument("--num-cpus", type=positive_int, default=None, help="cores of the local Ray instance")
@@ -67,11 +84,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from .base import UsageError
 
-    if bool(args.annotations) == bool(args.hub_split):
-        raise UsageError("give either --annotations FILE... or --hub-split SPLIT")
+    if sum(map(bool, (args.annotations, args.hub_split, args.clips))) != 1:
+        raise UsageError("give one of --annotations FILE..., --hub-split SPLIT or --clips FILE")
     files = [str(require_file(path, "annotation file")) for path in args.annotations or []]
-    require_dir(args.video_root, "--video-root")
+    if args.video_root is not None or not args.clips:
+        if args.video_root is None:
+            raise UsageError("--video-root is required with --annotations or --hub-split")
+        require_dir(args.video_root, "--video-root")
     check_output_dir(args.output_dir)
+    if args.clips:
+        from viclip.data.caption_list import CaptionListSource
+
+        try:
+            CaptionListSource(str(require_file(args.clips, "caption list")), args.video_root).check()
+        except ValueError as e:
+            raise UsageError(str(e)) from None
 
     from viclip.data import AnnotationFilter, prepare_internvid
 
@@ -89,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
         args.output_dir,
         video_root=args.video_root,
         data_files=files or None,
+        clips=args.clips,
         split=args.hub_split,
         token=True if args.hub_split else None,
         filters=filters,

@@ -29,6 +29,7 @@ from typing import Any
 
 from ..processing.video_reading import DEFAULT_DECODE_TIMEOUT, DEFAULT_MAX_PIXELS
 from .annotations import AnnotationFilter
+from .caption_list import CaptionListSource
 from .disk_full import DiskFullError, stop_on_full_disk
 from .internvid import HUB_CONFIG, HUB_REPO, AnnotationSource, iter_source_rows
 from .model_processor import ProcessorSource, processor_frames, resolve_processor
@@ -114,7 +115,7 @@ def _start_attempt(output_dir: Path, shard: int) -> int:
 
 
 def _work_items(
-    source: AnnotationSource, rows_per_shard: int, done: set[int], max_rows: int | None
+    source: AnnotationSource | CaptionListSource, rows_per_shard: int, done: set[int], max_rows: int | None
 ) -> Iterator[dict[str, Any]]:
     """The shards not done yet, as ``{"shard", "rows"}``; consecutive source rows, in order."""
     shard, rows = 0, []
@@ -213,8 +214,9 @@ def _write_manifest(output_dir: Path, config: dict[str, Any], pending: Sequence[
 def prepare_internvid(
     output_dir: str | os.PathLike,
     *,
-    video_root: str | os.PathLike,
+    video_root: str | os.PathLike | None = None,
     data_files: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
+    clips: str | os.PathLike | None = None,
     path: str | None = HUB_REPO,
     name: str | None = HUB_CONFIG,
     split: str | None = None,
@@ -236,8 +238,11 @@ def prepare_internvid(
 
     Args:
         output_dir: the prepared folder (created; a rerun into it resumes, with the same arguments only).
-        video_root: folder of whole videos ``{YoutubeID}.mp4`` and/or pre-cut clips (as ``load_internvid``).
+        video_root: folder of whole videos ``{YoutubeID}.mp4`` and/or pre-cut clips (as ``load_internvid``); with
+            ``clips``, the folder its relative paths are read against (default: the list's folder).
         data_files, path, name, split, token: the annotation rows, exactly as ``load_internvid`` takes them.
+        clips: a caption list instead (``path,start_sec,end_sec,caption``, as ``load_clips`` reads it; checked now,
+            a bad row raises ``ValueError`` naming the file and the row).
         filters: ``load_internvid``'s row filters (:class:`AnnotationFilter`); skipped rows keep their reason.
         processor: the processor of the model to train (or its folder): its frame count decides the frames kept
             per clip, and is recorded for ``load_prepared`` (default: ``ViCLIPProcessor()``'s 8).
@@ -256,9 +261,18 @@ def prepare_internvid(
         DiskFullError: a write failed for lack of space, quota or file size; the finished shards are kept.
     """
     output_dir = Path(output_dir)
+    if clips is not None:
+        source = CaptionListSource(
+            os.path.abspath(clips), None if video_root is None else os.fspath(video_root)
+        )
+        source.check()
+        video_root, data_files = source.root, None
+    elif video_root is None:
+        raise ValueError("video_root is required with InternVid annotation rows")
+    else:
+        source = AnnotationSource.from_arguments(path, name, split, data_files, token)
+        data_files = source.data_files
     VideoLocator(video_root)  # the folder must exist: fail now with its name
-    source = AnnotationSource.from_arguments(path, name, split, data_files, token)
-    data_files = source.data_files
     settings = PrepareSettings(
         video_root=os.path.abspath(video_root),
         filters=filters or AnnotationFilter(),
@@ -275,6 +289,8 @@ def prepare_internvid(
         "split": split,
         "max_rows": max_rows,
     }
+    if clips is not None:  # only then: the config of a folder prepared from annotations stays as it was
+        annotations = {"clips": source.path, "max_rows": max_rows}
     config = {"format_version": FORMAT_VERSION, "settings": settings.to_dict(), "annotations": annotations}
     config = json.loads(json.dumps(config))  # as it reads back from the file
     output_dir.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 
 from ..processing import ClipRangeError, VideoDecodeError, read_video_clip
 from .annotations import AnnotationFilter, SkipReason, parse_json_line, parse_row
+from .caption_list import LISTED_PATH
 from .disk_full import stop_on_full_disk
 from .internvid import annotate_row
 from .prepared_format import (
@@ -140,9 +141,12 @@ def prepared_sample(
     kept = stored_frames(info.num_range_frames, settings.num_frames, settings.train_choices)
     position = {source: i for i, source in enumerate(kept)}
     frames = _resize_frames(frames, settings.short_side)
-    clip = parse_row(
-        parse_json_line(raw["text"]) if set(raw) == {"text"} else raw
-    )  # a JSON Lines row is its text
+    # A caption-list row has no scores; a JSON Lines row is its text.
+    clip = (
+        None
+        if LISTED_PATH in raw
+        else parse_row(parse_json_line(raw["text"]) if set(raw) == {"text"} else raw)
+    )
     return {
         "row_index": row["row_index"],
         "youtube_id": row["youtube_id"],
@@ -151,8 +155,8 @@ def prepared_sample(
         "start_timestamp": row["start_timestamp"],
         "end_timestamp": row["end_timestamp"],
         "caption": row["caption"],
-        "aesthetic_score": clip.aesthetic_score,
-        "umt_score": clip.umt_score,
+        "aesthetic_score": clip.aesthetic_score if clip else None,
+        "umt_score": clip.umt_score if clip else None,
         "source_video": os.path.basename(path),
         "num_source_frames": info.num_range_frames,
         "width": frames.shape[2],

@@ -215,7 +215,7 @@ def parse_training_config(
     values = dict(values or {})
     names = {f.name for f in dataclasses.fields(TrainingConfig)}
     where = "command line" if args else source
-    args, cleared = _cleared_fields(args, names)
+    args, cleared = _cleared_fields(args, _optional_fields())
     values.update(dict.fromkeys(cleared))
     for key in values:
         if key not in names:
@@ -240,11 +240,18 @@ def parse_training_config(
 
 
 NULL_VALUES = ("null", "none")
-"""``--key null`` (or ``none``, any case) sets a field to None: clears what a config file set."""
+"""``--key null`` (or ``none``, any case) sets a field that may be None to None: clears what a config file set.
+For any other field the word is its value (``--report-to none``)."""
+
+
+def _optional_fields() -> set[str]:
+    hints = typing.get_type_hints(TrainingConfig)
+    return {name for name, hint in hints.items() if type(None) in _union_members(hint)}
 
 
 def _cleared_fields(args: Sequence[str], names: set[str]) -> tuple[list[str], list[str]]:
-    """``args`` without their ``--key null`` pairs (``--key=null`` too), and the fields those pairs clear."""
+    """``args`` without their ``--key null`` pairs (``--key=null`` too) for the fields ``names``, and the fields
+    those pairs clear."""
     kept, cleared = [], []
     args = list(args)
     i = 0

@@ -324,7 +324,7 @@ def setup(config: TrainingConfig, **parts: Unpack[RunParts]) -> TrainingRun:
     if train_dataset is None:
         train_dataset, skip_stats = build_train_dataset(config, processor, accelerator)
     eval_examples = parts.get("eval_examples")
-    if eval_examples is None and config.eval_annotations:
+    if eval_examples is None and (config.eval_annotations or config.eval_clips):
         eval_examples = build_eval_examples(config, processor)
 
     module, optimizer, scheduler = _prepared_optimisation(model, config, accelerator)
@@ -376,7 +376,8 @@ def train(config: TrainingConfig, **parts: Unpack[RunParts]) -> TrainResult:
         train_dataset: this process's training examples (an iterable of dicts with ``pixel_values_videos``,
             ``input_ids``, ``attention_mask``), instead of `load_internvid` over `config.train_annotations`.
             With ``state_dict()``/``load_state_dict()`` it resumes in O(1); otherwise by skipping.
-        eval_examples: held-out examples for retrieval evaluation (instead of `config.eval_annotations`).
+        eval_examples: held-out examples for retrieval evaluation (instead of `config.eval_annotations` /
+            `eval_clips`).
         collate_fn: batches examples (default: `ViCLIPDataCollator` without ``return_loss``).
         processor: the run's processor (default: the `init_from` folder's, else the default one of the model's
             config): the training and evaluation examples are made with it, and it is saved with the final model.
