@@ -177,3 +177,20 @@ def test_a_bad_caption_list_is_refused_in_one_line_before_anything_is_written(tm
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and str(path) in err and re.search(message, err), err
     assert not (tmp_path / "run").exists()
+
+
+def test_trainer_example_fine_tunes_on_a_caption_list_and_scores_retrieval(tmp_path, clips, folder):
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "finetune_on_caption_list.py"
+    spec = importlib.util.spec_from_file_location("finetune_on_caption_list", path)
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    held_out = clips.parent / "val.csv"  # the clips that exist, as `viclip evaluate retrieval` wants them
+    held_out.write_text("\n".join(clips.read_text().splitlines()[:5]) + "\n")
+    argv = ["--model", str(folder), "--train-clips", str(clips), "--eval-clips", str(held_out), "--max-steps", "2",
+            "--batch-size", "2", "--output-dir", str(tmp_path / "run")]  # fmt: skip
+    metrics = example.main(argv)
+    assert metrics["skipped"] == {"missing_video": 1, "corrupt_video": 1}
+    assert (metrics["num_captions"], metrics["num_videos"]) == (4, 3)
+    assert (tmp_path / "run" / "final" / "model.safetensors").is_file()
