@@ -14,7 +14,7 @@ PACKAGE = Path(viclip.__file__).parent
 # (none imports another), all three on inference. The README's layout table lists them in this order.
 ORDER = [
     "modeling", "processing", "hub", "data", "conversion", "inference", "evaluation", "embedding", "scoring",
-    "training", "classification", "demo",
+    "training", "classification", "demo", "serving",
 ]  # fmt: skip
 # layer -> the layers it imports: exactly the arrows the code has (a new arrow is a change of the plan, made here).
 ALLOWED: dict[str, set[str]] = {
@@ -30,6 +30,7 @@ ALLOWED: dict[str, set[str]] = {
     "training": {"modeling", "processing", "data", "hub", "evaluation"},
     "classification": {"modeling", "processing", "data", "hub", "evaluation", "training"},
     "demo": {"processing", "data", "hub", "conversion", "inference", "evaluation", "training"},
+    "serving": {"processing", "inference", "embedding"},
 }
 # The root's modules that every layer may import: they import no layer themselves (errors only the import-free
 # processing/errors.py, which Hub folders carry as remote code). _registration is the package root's alone.

@@ -31,6 +31,7 @@ COMMANDS: dict[tuple[str, ...], str] = {
     ("embed",): "viclip_cli.embed",
     ("index",): "viclip_cli.index",
     ("search",): "viclip_cli.search",
+    ("serve",): "viclip_cli.serve",
     ("score",): "viclip_cli.score",
     ("evaluate", "classification"): "viclip_cli.evaluate_classification",
     ("evaluate", "retrieval"): "viclip_cli.evaluate_retrieval",

@@ -23,6 +23,7 @@ MISSING_INPUT: dict[tuple[str, ...], list[str]] = {
     ("score",): ["--inputs", "{missing}", "--model", "{tmp}/model"],
     ("index",): ["--embeddings", "{missing}", "--output-dir", "{tmp}/out"],
     ("search",): ["{missing}", "--model", "{tmp}/model", "--text", "a dog"],
+    ("serve",): ["--index", "{missing}"],
     ("evaluate", "classification"): ["{missing}", "--model", "{tmp}/model"],
     ("evaluate", "retrieval"): ["{missing}", "--model", "{tmp}/model"],
     ("evaluate", "kinetics"): [

@@ -31,6 +31,7 @@ WITH_OUTPUT: dict[tuple[str, ...], list[str]] = {
                              "--output", "{out}"],
     ("demo",): ["--output-dir", "{out}"],
     ("search",): ["{tmp}", "--model", "me/model", "--text", "a cat", "--cache", "{out}"],
+    ("serve",): ["{tmp}", "--model", "me/model", "--cache", "{out}"],
     ("score",): ["--inputs", "{tmp}/list.csv", "--model", "me/model", "--output-dir", "{out}"],
 }  # fmt: skip
 OUTPUT_FLAGS = {"--output", "--output-dir", "--output_dir", "--output-path", "--plot", "--cache"}
