@@ -26,7 +26,7 @@ from .options import (
     require_file,
 )
 
-HELP = "prepare training-ready InternVid shards (Ray Data) from annotations and videos"
+HELP = "prepare training-ready shards (Ray Data) from InternVid annotations or a caption list, and videos"
 EPILOG = (
     "examples: viclip prepare --annotations flt.jsonl --video-root videos/ --output-dir prepared/ --num-cpus 16\n"
     "          viclip prepare --clips clips.csv --output-dir prepared/"

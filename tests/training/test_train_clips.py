@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from accelerate.state import AcceleratorState
 from tiny_data import tiny_model
+from transformers import AutoProcessor
 
 from viclip_cli import main
 
@@ -89,6 +90,7 @@ def test_finetune_clips_from_a_folder_evaluates_on_eval_clips_and_resumes(
             "--eval-clips", str(clips), "--output-dir", str(run), *RUN, "--save-steps", "1"]  # fmt: skip
     assert main(argv) == 0
     assert _losses(run) == [1, 2] and seen == [4]  # the 4 captions of the 3 clips that decode
+    assert AutoProcessor.from_pretrained(run / "final").video_processor.num_frames == 4  # the folder's frames
     [evaluation] = [row for row in _metrics(run) if "eval/t2v_R@1" in row]
     # 4 captions against 3 videos (the two red captions share one): v2t R@1 is a multiple of 1/3
     assert round(evaluation["eval/v2t_R@1"] * 3 / 100, 6) in (0, 1, 2, 3)
@@ -148,6 +150,8 @@ def test_two_training_sources_are_refused_saying_how_to_clear_one(capsys):
     err = capsys.readouterr().err.strip()
     assert "set at most one of train_shards, train_annotations, train_clips" in err
     assert "--train-annotations null" in err and len(err.splitlines()) == 1
+    assert main(["train", "--config", "synthetic_cpu", "--train-clips", "c.csv", "--print-config"]) == 2
+    assert "--synthetic null" in capsys.readouterr().err
 
 
 BAD_LISTS = {

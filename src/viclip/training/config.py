@@ -168,6 +168,7 @@ class TrainingConfig:
                     "(pass --model-size null to clear it)"
                 )
         _at_most_one(self, "train_shards", "train_annotations", "train_clips")
+        _at_most_one(self, "synthetic", "train_clips", why=" (synthetic data is generated to train on)")
         _at_most_one(self, "eval_annotations", "eval_clips")
 
     @property
