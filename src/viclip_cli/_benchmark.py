@@ -12,6 +12,7 @@ from .base import CommandError
 from .options import (
     check_model_reference,
     check_output_file,
+    command_dtype,
     positive_int,
     require_dir,
     require_file,
@@ -100,7 +101,7 @@ def load_model(args: argparse.Namespace):
     from viclip.inference import load_embedder
 
     try:
-        return load_embedder(model, device=device, dtype=getattr(torch, args.dtype))
+        return load_embedder(model, device=device, dtype=getattr(torch, command_dtype(args, device)))
     except OSError as error:
         first_line = next((line for line in str(error).splitlines() if line.strip()), type(error).__name__)
         raise CommandError(f"could not load --model {model!r}: {first_line}") from None

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .base import CommandError, UsageError
 
-DTYPE_NAMES = ("float32", "bfloat16", "float16")
+DTYPE_NAMES = ("auto", "float32", "bfloat16", "float16")
 _DTYPE_ALIASES = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}
 
 
@@ -29,10 +29,12 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, batch_size: int = 8)
     )
     group.add_argument(
         "--dtype",
-        default="float32",
+        default="auto",
         type=parse_dtype_name,
-        metavar="{float32,bfloat16,float16}",
-        help="compute dtype (bf16/fp16/fp32 accepted; default: float32)",
+        metavar="{auto,float32,bfloat16,float16}",
+        help="compute dtype (bf16/fp16/fp32 accepted); auto (default): bfloat16 on a GPU or CPU that computes "
+        "it natively (CPU: AMX or AVX512-BF16), float32 elsewhere (bf16 emulated on an AVX2 CPU is ~6x slower); "
+        "the command says which ran and why",
     )
     group.add_argument(
         "--batch-size",
@@ -116,10 +118,14 @@ def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--optimize",
-        choices=["none", "compile"],
+        choices=["none", "compile", "openvino"],
         default="none",
-        help="compile: torch.compile the video tower (on a CPU with --dtype bf16 about 1.4x faster; each job "
-        "compiles once, for 30-60 s, so it pays off on long jobs only)",
+        help="compile: torch.compile the video tower, for a GPU or a CPU with native bf16 (AMX, AVX512-BF16: "
+        "about 1.4x with bf16 on an AMX Xeon; 0.86x in float32 on an AVX2 EPYC); each job compiles once, for "
+        "30-60 s, so it pays off on long jobs only. openvino: the video tower in float32 on OpenVINO, for any "
+        "x86 CPU and mostly for those without native bf16 (AVX2; see docs/cpu.md for the figures by CPU kind); "
+        "converted once per model and cached under $VICLIP_CACHE or $HF_HOME/viclip (needs pip install "
+        "'viclip[cpu]')",
     )
 
 
@@ -131,6 +137,8 @@ def engine_options(args: argparse.Namespace) -> dict[str, object]:
         raise UsageError(f"--num-gpus must be 0 or more, got {args.num_gpus}")
     if args.engine == "local" and (args.ray_address or args.num_gpus):
         raise UsageError("--engine local runs in this process: drop --ray-address/--num-gpus")
+    if getattr(args, "optimize", None) == "openvino":
+        check_openvino(args)
     return {
         "engine": None if args.engine == "auto" else args.engine,
         "ray_address": args.ray_address,
@@ -180,7 +188,7 @@ def load_embedder(args: argparse.Namespace):
         transformers_logging.disable_progress_bar()
     try:
         return VideoTextEmbedder.from_pretrained(
-            model, device=device, dtype=getattr(torch, args.dtype), sampling=args.sampling
+            model, device=device, dtype=getattr(torch, command_dtype(args, device)), sampling=args.sampling
         )
     except OSError as error:
         first_line = next((line for line in str(error).splitlines() if line.strip()), type(error).__name__)
@@ -190,8 +198,33 @@ def load_embedder(args: argparse.Namespace):
 def parse_dtype_name(value: str) -> str:
     name = _DTYPE_ALIASES.get(value.lower(), value.lower())
     if name not in DTYPE_NAMES:
-        raise argparse.ArgumentTypeError(f"unknown dtype {value!r}; choose float32, bfloat16 or float16")
+        raise argparse.ArgumentTypeError(
+            f"unknown dtype {value!r}; choose auto, float32, bfloat16 or float16"
+        )
     return name
+
+
+def check_openvino(args: argparse.Namespace) -> None:
+    """``--optimize openvino`` needs the ``cpu`` extra and the CPU: one line saying so, before any work."""
+    import importlib.util
+
+    if importlib.util.find_spec("openvino") is None:
+        raise UsageError("--optimize openvino needs OpenVINO: pip install 'viclip[cpu]'")
+    if args.num_gpus or (args.device and not str(args.device).startswith("cpu")):
+        raise UsageError("--optimize openvino runs the model on the CPU: drop --device/--num-gpus")
+
+
+def command_dtype(args: argparse.Namespace, device: str | None) -> str:
+    """``--dtype`` on ``device`` with ``auto`` resolved; the choice and its reason go to stderr (one line,
+    not with ``--quiet``)."""
+    import sys
+
+    from viclip.inference.dtype_choice import choose_dtype
+
+    choice = choose_dtype(args.dtype, device)
+    if args.dtype == "auto" and not getattr(args, "quiet", False):
+        print(f"{getattr(args, '_prog', 'viclip')}: {choice.summary()}", file=sys.stderr)
+    return choice.dtype
 
 
 def positive_int(value: str) -> int:

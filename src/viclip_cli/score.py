@@ -159,7 +159,7 @@ def _run_vbench(args, device, optimize) -> int:
         args.model,
         protocol="vbench",
         engine=engine,
-        dtype=args.dtype,
+        dtype="float32" if args.dtype == "auto" else args.dtype,  # VBench's numbers: float32 unless asked
         device=device,
         optimize=optimize,
         progress=not args.quiet,

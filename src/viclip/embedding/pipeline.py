@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 
 from ..data.run_lock import holds_run_lock
+from ..inference.dtype_choice import DtypeChoice, choose_dtype
 from ..inference.engine import (
     BatchSource,
     EngineSettings,
     WorkerSettings,
-    canonical_dtype,
     decode_clips,
     embed_batches,
     optional_seconds,
@@ -58,6 +58,7 @@ class EmbedResult:
     model_seconds: float = 0.0
     input_wait_seconds: float = 0.0
     engine: EngineChoice | None = None  # the engine it ran on, and why
+    dtype: DtypeChoice | None = None  # the compute dtype, and why
 
     @property
     def model_busy_fraction(self) -> float | None:
@@ -74,6 +75,8 @@ class EmbedResult:
         busy = self.model_busy_fraction
         if busy is not None:
             text += f"; the model ran {busy:.0%} of the time and waited {1 - busy:.0%} for decoded clips"
+        if self.dtype is not None:
+            text += f"; {self.dtype.summary()}"
         if self.engine is not None:
             text += f"; {self.engine.summary()}"
         return text
@@ -115,6 +118,7 @@ class ModelPlan:
     device: str | None = None
     optimize: str | None = None
     decode_limits: dict[str, Any] = field(default_factory=dict)  # the processor's decode_timeout/max_pixels
+    dtype_choice: DtypeChoice | None = None  # why ``dtype``
 
 
 @dataclass(frozen=True)
@@ -213,8 +217,10 @@ def embed_videos(
         ray_address: a Ray cluster to join (``None``: the running instance, or a new local one).
         num_gpus: model actors, one per GPU; ``0`` runs ``num_cpu_actors`` CPU actors of ``cpus_per_actor``
             (``None``: the engine choice's, half the cores).
-        dtype: the model's compute dtype (``float32``, ``bfloat16``/``bf16``, ``float16``); embeddings are
-            stored as float32.
+        dtype: the model's compute dtype (``float32``, ``bfloat16``/``bf16``, ``float16``), or ``"auto"``:
+            bfloat16 where the GPU or CPU computes it natively, else float32
+            (:func:`viclip.inference.dtype_choice.choose_dtype`; the result says which and why); embeddings
+            are stored as float32.
         optimize: ``"compile"`` runs the video tower through ``torch.compile`` (see
             :mod:`viclip.inference.optimize`).
         decode_timeout / max_pixels: the most one video may cost: seconds to decode it (``None``: no deadline)
@@ -230,7 +236,9 @@ def embed_videos(
     """
     windowing = Windowing.of(window_sec, stride_sec)
     limits = _decode_limits(decode_timeout, max_pixels)
-    model_plan = _plan_model(model, processor, dtype=dtype, device=device, optimize=optimize, limits=limits)
+    model_plan = _plan_model(
+        model, processor, dtype=dtype, device=device, optimize=optimize, limits=limits, gpus=num_gpus > 0
+    )
     clips = _select_clips(inputs, video_root, windowing)
     settings, choice = choose_engine_settings(
         engine,
@@ -250,11 +258,19 @@ def embed_videos(
 
 
 def _plan_model(
-    model: Any, processor: Any, *, dtype: str, device: str | None, optimize: str | None, limits: dict
+    model: Any,
+    processor: Any,
+    *,
+    dtype: str,
+    device: str | None,
+    optimize: str | None,
+    limits: dict,
+    gpus: bool = False,
 ) -> ModelPlan:
     spec, processor = resolve_model(model, processor)
     video_processor = getattr(processor, "video_processor", processor)
-    return ModelPlan(spec, video_processor, canonical_dtype(dtype), device, optimize, limits)
+    choice = choose_dtype(dtype, device or ("cuda" if gpus else None), optimize=optimize)
+    return ModelPlan(spec, video_processor, choice.dtype, device, optimize, limits, choice)
 
 
 def _decode_limits(decode_timeout: float | None, max_pixels: int | None) -> dict[str, Any]:
@@ -307,6 +323,7 @@ def _run(plan: EmbedPlan) -> EmbedResult:
         model_seconds=writer.model_seconds,
         input_wait_seconds=writer.input_wait_seconds,
         engine=plan.choice,
+        dtype=plan.model.dtype_choice,
     )
 
 

@@ -110,7 +110,7 @@ class VideoEmbeddingWorker:
         self.video_processor = settings.video_processor
         self.dim = int(model.config.projection_dim)
         # A compiled model compiles again for every new batch size: short batches are padded to the full one.
-        self.pad_to = settings.batch_size if settings.optimize not in (None, "none") else None
+        self.pad_to = settings.batch_size if settings.optimize == "compile" else None
         self._last_batch_end: float | None = None  # the first batch's wait is start-up, not starvation
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

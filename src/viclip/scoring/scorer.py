@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 
-from ..inference.engine import BatchSource, EngineSettings, WorkerSettings, canonical_dtype, embed_batches
+from ..inference.dtype_choice import choose_dtype
+from ..inference.engine import BatchSource, EngineSettings, WorkerSettings, embed_batches
 from ..inference.loading import ModelSpec, resolve_model
 from ..inference.prepared import READ_COLUMNS, decode_prepared_batch
 from ..inference.store import Failure, clip_key
@@ -157,7 +158,8 @@ class Scorer:
             )
         self.protocol = protocol
         self.engine = engine or EngineSettings()
-        self.dtype = canonical_dtype(dtype)
+        self.dtype_choice = choose_dtype(dtype, device, optimize=optimize)  # dtype='auto': bf16 where native
+        self.dtype = self.dtype_choice.dtype
         self.device, self.optimize = device, optimize
         self._text_features: dict[str, np.ndarray] = {}
 
