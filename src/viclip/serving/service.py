@@ -54,7 +54,7 @@ class Moment:
 
 
 class SearchService:
-    """Text and "more like this" search over ``index`` with ``embedder``'s text tower (sets FAISS to one thread).
+    """Text and "more like this" search over ``index`` with ``embedder``'s text tower (FAISS on one thread).
 
     Example::
 
@@ -70,7 +70,6 @@ class SearchService:
         self._paths = index.clips.column("path").combine_chunks()
         self._text_lock = threading.Lock()
         _enable_reconstruct(index.index)
-        _faiss().omp_set_num_threads(1)  # process-wide: see the module's docstring
 
     def __len__(self) -> int:
         return len(self.index)
@@ -123,6 +122,7 @@ class SearchService:
             if len(allowed) < len(self):
                 params = _faiss().SearchParameters(sel=_faiss().IDSelectorBatch(allowed.astype(np.int64)))
         count = min(top_k, len(self))
+        _faiss().omp_set_num_threads(1)  # per calling thread in OpenMP, so set in each request's thread
         scores, ids = self.index.index.search(query, count, params=params)
         found = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
         if min_score is not None:
