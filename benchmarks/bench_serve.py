@@ -8,8 +8,8 @@ in a thread) and is queried over HTTP on 127.0.0.1 with distinct texts:
   single    one client, one query at a time: median and p95 latency of GET /api/search?text=...&top_k=12
   parts     the two halves of a query in-process: encoding the text, searching the index
   load      32 clients x 20 queries at once: all answered? median / p95 latency and throughput
-  lock      the same load with the text tower's lock removed (what the lock costs, or saves), interleaved with
-            the locked rounds so that load on a shared machine hits both alike
+  lock      the same load with the tokenizer's lock removed (what the lock costs), interleaved with the locked
+            rounds so that load on a shared machine hits both alike
 
     python benchmarks/bench_serve.py [--moments 100000] [--queries 100] [--clients 32] [--per-client 20]
 """
@@ -150,21 +150,21 @@ def main() -> None:
             f"single client: {sum(ok for _, ok in single)}/{len(single)} answered, "
             f"median {ms(latencies, 0.5):.1f} ms, p95 {ms(latencies, 0.95):.1f} ms (HTTP on loopback)"
         )
-        locked_lock = service._text_lock
+        locked_lock = service._tokenizer_lock
         sides: dict[str, list[tuple[list[float], int, float]]] = {"locked": [], "unlocked": []}
         for round_number in range(args.rounds):
             for side in ("locked", "unlocked") if round_number % 2 == 0 else ("unlocked", "locked"):
-                service._text_lock = locked_lock if side == "locked" else contextlib.nullcontext()
+                service._tokenizer_lock = locked_lock if side == "locked" else contextlib.nullcontext()
                 try:
                     sides[side].append(load(url, args.clients, args.per_client, 10 + round_number))
                 except Exception as error:  # an unlocked tokenizer may fail: that is what is measured
                     print(f"  {side} round {round_number + 1}: failed: {type(error).__name__}: {error}")
-        service._text_lock = locked_lock
+        service._tokenizer_lock = locked_lock
         total = args.clients * args.per_client
         for side, runs in sides.items():
             for latencies, answered, wall in runs:
                 print(
-                    f"{args.clients} clients x {args.per_client} ({side} text tower): {answered}/{total} answered, "
+                    f"{args.clients} clients x {args.per_client} ({side} tokenizer): {answered}/{total} answered, "
                     f"median {ms(latencies, 0.5):.0f} ms, p95 {ms(latencies, 0.95):.0f} ms, "
                     f"{len(latencies) / wall:.1f} queries/s"
                 )
