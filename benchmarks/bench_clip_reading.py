@@ -23,6 +23,7 @@ import numpy as np
 from tqdm import tqdm
 
 from viclip import read_video_clip
+from viclip.inference.dtype_choice import cpu_kind
 from viclip.processing import sample_frame_indices
 
 WIDTH, HEIGHT, FPS, KEYINT_SEC = 1280, 720, 30, 2
@@ -107,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=0, help="decoding threads for read_video_clip")
     parser.add_argument("--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "viclip_bench")
     args = parser.parse_args(argv)
+    print(f"CPU: {cpu_kind().describe()}", flush=True)  # figures hold for this CPU kind only
 
     args.cache_dir.mkdir(parents=True, exist_ok=True)
     path = generate_video(args.cache_dir / f"bench_{args.minutes:g}min_720p_h264.mp4", args.minutes)

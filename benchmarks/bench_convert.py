@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from viclip.inference.dtype_choice import cpu_kind
+
 ROOT = Path(__file__).resolve().parents[1]
 SHAPES = ROOT / "tests" / "assets" / "viclip-l14_state_dict_shapes.json"
 
@@ -98,6 +100,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the files")
     parser.add_argument("--skip-baseline", action="store_true")
     args = parser.parse_args()
+    print(f"CPU: {cpu_kind().describe()}", flush=True)  # figures hold for this CPU kind only
     work = Path(args.workdir or tempfile.mkdtemp(prefix="viclip-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     checkpoint = work / "viclip-l14-random.pth"  # a neutral name: no release is guessed for the card

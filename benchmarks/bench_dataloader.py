@@ -26,6 +26,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from viclip.data import generate_synthetic_internvid, load_internvid
 from viclip.data.annotations import format_timestamp, parse_row
+from viclip.inference.dtype_choice import cpu_kind
 from viclip.processing import ViCLIPProcessor, sample_frame_indices
 
 
@@ -124,6 +125,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cache-dir", default="outputs/bench_dataloader")
     args = parser.parse_args()
+    print(f"CPU: {cpu_kind().describe()}", flush=True)  # figures hold for this CPU kind only
     torch.set_num_threads(1)
 
     annotations, video_root = make_sources(args)

@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from viclip.inference.dtype_choice import cpu_kind
+
 PRESETS = {"b16": "viclip-b16", "l14": "viclip-l14"}
 
 
@@ -56,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--num-gpus", type=int, default=0, help="model actors on GPUs (0: one CPU actor)")
     parser.add_argument("--optimize", choices=["none", "compile"], default="none")
     args = parser.parse_args(argv)
+    print(f"CPU: {cpu_kind().describe()}", flush=True)  # figures hold for this CPU kind only
     device = "cuda" if args.num_gpus else "cpu"
 
     import ray

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from viclip.inference.dtype_choice import cpu_kind
+
 # `viclip embed` in a subprocess that writes its own peak memory and its memory at the end (KiB, Linux) to argv[1]
 # before it exits: the peak may be start-up's (torch, Ray, the model), what is held at the end grows with any
 # per-file state the driver keeps.
@@ -145,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--counts", type=int, nargs=2, default=[500, 2000], metavar=("SMALL", "LARGE"))
     args = parser.parse_args(argv)
+    print(f"CPU: {cpu_kind().describe()}", flush=True)  # figures hold for this CPU kind only
     with tempfile.TemporaryDirectory(prefix="bench-embed-load-") as tmp:
         work = Path(tmp)
         model = save_tiny_model(work / "tiny-viclip")

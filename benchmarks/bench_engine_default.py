@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from viclip.inference.dtype_choice import cpu_kind
+
 ENGINES = ("default", "local", "ray")
 
 
@@ -80,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=2, help="runs of each engine; the best is kept")
     args = parser.parse_args(argv)
+    print(f"CPU: {cpu_kind().describe()}", flush=True)  # figures hold for this CPU kind only
 
     work = Path(tempfile.mkdtemp(prefix="bench-engine-default-"))
     try:

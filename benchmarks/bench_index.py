@@ -17,6 +17,8 @@ import time
 
 import numpy as np
 
+from viclip.inference.dtype_choice import cpu_kind
+
 
 def clustered_unit_vectors(count: int, dim: int, centres: np.ndarray, rng: np.random.Generator, noise: float):
     out = np.empty((count, dim), dtype=np.float32)
@@ -59,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
+    print(f"CPU: {cpu_kind().describe()}", flush=True)  # figures hold for this CPU kind only
     faiss.omp_set_num_threads(args.threads)
     k = 10
 

@@ -23,6 +23,7 @@ import time
 import torch
 
 from viclip import ViCLIPConfig, ViCLIPModel
+from viclip.inference.dtype_choice import cpu_kind
 
 SIZES = {"b16": "viclip-b16", "l14": "viclip-l14"}
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
@@ -83,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         "--peak-tflops", type=float, default=None, help="the device's peak, for an MFU column"
     )
     args = parser.parse_args(argv)
+    print(f"CPU: {cpu_kind().describe()}", flush=True)  # figures hold for this CPU kind only
 
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     if args.threads:

@@ -21,13 +21,19 @@ where they are installed). Variants:
 - ``bf16``: the package, bfloat16 weights, sdpa (``VideoTextEmbedder(..., dtype=torch.bfloat16)``).
 - ``bf16-compile``: the same through ``torch.compile`` (``optimize="compile"``).
 - ``int8-dynamic``: float32 model with ``torch.ao.quantization.quantize_dynamic`` int8 Linear layers.
+- ``int8-per-channel``: the same with per-channel int8 weights.
+- ``openvino``: the package's ``optimize="openvino"`` (float32 on OpenVINO; ``pip install 'viclip[cpu]'``).
+
+The header names the CPU kind (torch's capability, native bf16 or not, the model name): figures of one kind do not
+carry over to another (docs/cpu.md). On a CPU without native bf16 compare the float32 paths:
+
+    python benchmarks/bench_inference_cpu.py --size b16 --variants fp32 openvino int8-per-channel --rounds 5
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
-import platform
 import statistics
 import sys
 import time
@@ -39,9 +45,18 @@ import torch.nn.functional as F
 
 from viclip import ViCLIPConfig, ViCLIPModel, to_original_state_dict
 from viclip.inference import optimize_for_inference
+from viclip.inference.dtype_choice import cpu_kind
 
 PRESETS = {"l14": "viclip-l14", "b16": "viclip-b16"}
-VARIANTS = ("original-autocast", "fp32", "bf16", "bf16-compile", "int8-dynamic")
+VARIANTS = (
+    "original-autocast",
+    "fp32",
+    "bf16",
+    "bf16-compile",
+    "int8-dynamic",
+    "int8-per-channel",
+    "openvino",
+)
 
 
 def load_original_vision(original_dir: Path, model: ViCLIPModel, size: str) -> torch.nn.Module:
@@ -104,12 +119,22 @@ def build_variants(names, model: ViCLIPModel, original_dir: Path | None, size: s
             def run(x, m=bf16):
                 return m.get_video_features(pixel_values_videos=x.to(torch.bfloat16)).pooler_output
 
-        elif name == "int8-dynamic":
+        elif name in ("int8-dynamic", "int8-per-channel"):
             fp32 = ViCLIPModel(model.config).eval()
             fp32.load_state_dict(model.state_dict())
-            quantized = torch.ao.quantization.quantize_dynamic(fp32, {torch.nn.Linear}, dtype=torch.qint8)
+            qconfig = torch.ao.quantization.per_channel_dynamic_qconfig
+            layers = {torch.nn.Linear: qconfig} if name == "int8-per-channel" else {torch.nn.Linear}
+            quantized = torch.ao.quantization.quantize_dynamic(fp32, layers, dtype=torch.qint8)
 
             def run(x, m=quantized):
+                return m.get_video_features(pixel_values_videos=x).pooler_output
+
+        elif name == "openvino":
+            fp32 = ViCLIPModel(model.config).eval()
+            fp32.load_state_dict(model.state_dict())
+            on_openvino = optimize_for_inference(fp32, "openvino")
+
+            def run(x, m=on_openvino):
                 return m.get_video_features(pixel_values_videos=x).pooler_output
 
         else:
@@ -147,8 +172,8 @@ def main(argv: list[str] | None = None) -> int:
         next(p for n, p in model.named_parameters() if n.endswith("temporal_embedding")).normal_(std=0.02)
     pixels = torch.randn(1, 8, 3, 224, 224, generator=torch.Generator().manual_seed(1))
     print(
-        f"ViCLIP {args.size}, batch 1, 8x224, {platform.processor() or 'CPU'}, {args.threads} threads, "
-        f"torch {torch.__version__}, {args.rounds} rounds",
+        f"ViCLIP {args.size}, batch 1, 8x224, {args.threads} threads, torch {torch.__version__}, "
+        f"{args.rounds} rounds\nCPU: {cpu_kind().describe()}",
         flush=True,
     )
 

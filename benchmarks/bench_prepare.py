@@ -37,6 +37,7 @@ from bench_dataloader import make_sources, write_random_rows
 
 from viclip.data import load_internvid, load_prepared, prepare_internvid
 from viclip.data.prepare_shard import PrepareSettings, prepare_shard
+from viclip.inference.dtype_choice import cpu_kind
 from viclip.processing import ViCLIPProcessor
 
 
@@ -117,6 +118,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cache-dir", default="outputs/bench_prepare")
     args = parser.parse_args()
+    print(f"CPU: {cpu_kind().describe()}", flush=True)  # figures hold for this CPU kind only
 
     import ray
 

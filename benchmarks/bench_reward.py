@@ -24,6 +24,8 @@ from pathlib import Path
 import torch
 from bench_score_vbench import SMOKE_CONFIG  # a tiny model at 224 px, the same for both scripts
 
+from viclip.inference.dtype_choice import cpu_kind
+
 VARIANTS = {
     "fp32": {"autocast": None, "checkpointing": False},
     "fp32 + checkpointing": {"autocast": None, "checkpointing": True},
@@ -93,6 +95,7 @@ def main() -> None:
     parser.add_argument("--variant", choices=sorted(VARIANTS), help=argparse.SUPPRESS)  # one child process
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    print(f"CPU: {cpu_kind().describe()}", flush=True)  # figures hold for this CPU kind only
     if args.variant:
         print(json.dumps(run_variant(args.folder, args.variant, args.device, args.rounds)))
         return

@@ -29,6 +29,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from viclip.inference.dtype_choice import cpu_kind
+
 PROMPTS = [
     "a cat wearing sunglasses on a beach",
     "a red car driving through snow",
@@ -199,6 +201,7 @@ def main() -> None:
         "--smoke", action="store_true", help="a tiny model, our side only: checks the script runs"
     )
     args = parser.parse_args()
+    print(f"CPU: {cpu_kind().describe()}", flush=True)  # figures hold for this CPU kind only
     if args.smoke:
         args.vbench = None
     if args.vbench is not None and not args.bpe.is_file():

@@ -20,6 +20,8 @@ from pathlib import Path
 
 from bench_engine_default import save_model, write_videos  # sibling scripts
 
+from viclip.inference.dtype_choice import cpu_kind
+
 
 def run_command(argv: list[str]) -> tuple[float, str]:
     start = time.perf_counter()
@@ -49,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--batch-size", type=int, default=8)
     args = parser.parse_args(argv)
+    print(f"CPU: {cpu_kind().describe()}", flush=True)  # figures hold for this CPU kind only
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         write_videos(work / "videos", args.num_videos, args.seconds, (640, 360))
