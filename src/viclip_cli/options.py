@@ -122,10 +122,10 @@ def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
         default="none",
         help="compile: torch.compile the video tower, for a GPU or a CPU with native bf16 (AMX, AVX512-BF16: "
         "about 1.4x with bf16 on an AMX Xeon; 0.86x in float32 on an AVX2 EPYC); each job compiles once, for "
-        "30-60 s, so it pays off on long jobs only. openvino: the video tower in float32 on OpenVINO, for any "
-        "x86 CPU and mostly for those without native bf16 (AVX2; see docs/cpu.md for the figures by CPU kind); "
-        "converted once per model and cached under $VICLIP_CACHE or $HF_HOME/viclip (needs pip install "
-        "'viclip[cpu]')",
+        "30-60 s, so it pays off on long jobs only. openvino: the video tower in float32 on OpenVINO, for x86 "
+        "CPUs without native bf16 (1.15x torch float32, same embedding, on an AVX-512 EPYC; AVX2-only CPUs not "
+        "measured yet: docs/cpu.md); converted once per model and cached under $VICLIP_CACHE or "
+        "$HF_HOME/viclip (needs pip install 'viclip[cpu]')",
     )
 
 

@@ -16,7 +16,7 @@ def optimize_for_inference(model: Any, optimize: str | None = "compile") -> Any:
     The first call pays the compilation (30-60 s for L/14 on 2 cores), and so does every new input shape
     (batch size): feed it batches of one size (``embed_videos`` pads its last batch). It helps where bf16 is
     native (a GPU; a CPU with AMX or AVX512-BF16: about 1.4x the original code's bf16 autocast on an AMX Xeon);
-    on an AVX2-only CPU it ran 0.86x in float32 (docs/cpu.md), where ``"openvino"`` is the fast path."""
+    on an AVX2-only CPU it ran 0.86x in float32 (docs/cpu.md): try ``"openvino"`` (float32) there."""
     if optimize in (None, "none"):
         return model
     if optimize not in OPTIMIZATIONS:
