@@ -8,6 +8,9 @@ standard prompt JSON.
 --protocol viclip (the default) scores a clip list with a text or caption column (or InternVid rows with
 --video-root) with the paper's evaluation preprocessing; --output-dir writes every input column plus viclip_score as
 a Parquet dataset (resumable; --min-score keeps the rows at or above it), and the summary prints the distribution.
+Next to the raw cosine it gives viclip_percentile, the share of reference captions (--reference-captions: the packaged
+set, a file, or 'self', other captions of the input) whose cosine with the clip is lower; --min-percentile keeps rows
+at or above it. --protocol vbench reproduces VBench's raw cosine only and refuses the percentile flags.
 """
 
 from __future__ import annotations
@@ -33,7 +36,9 @@ EPILOG = (
     "examples: viclip score --protocol vbench --videos-path videos/ --model ./ViCLIP-L-14 --output-path out --name run1\n"
     "          viclip score --protocol vbench --full-info VBench_full_info.json --videos-path videos/ "
     "--dimension temporal_style --model DIR --output-path out --name run1\n"
-    "          viclip score --inputs clips.csv --model DIR --output-dir scored/ --min-score 0.25 --plot scores.png"
+    "          viclip score --inputs clips.csv --model DIR --output-dir scored/ --min-score 0.25 --plot scores.png\n"
+    "          viclip score --inputs clips.csv --model DIR --output-dir kept/ --reference-captions self "
+    "--min-percentile 0.9"
 )
 DIMENSIONS = ("overall_consistency", "temporal_style")
 
@@ -65,7 +70,34 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--output-dir", default=None, metavar="DIR", help="a Parquet dataset of the scored rows"
     )
     pairs.add_argument("--min-score", type=float, default=None, help="keep only rows scoring at least this")
-    pairs.add_argument("--plot", default=None, metavar="PNG", help="a histogram of the scores")
+    pairs.add_argument(
+        "--min-percentile",
+        type=float,
+        default=None,
+        metavar="P",
+        help="keep only rows whose viclip_percentile (0 to 1) is at least P",
+    )
+    pairs.add_argument(
+        "--reference-captions",
+        default="default",
+        metavar="FILE|self|default",
+        help="what viclip_percentile ranks a caption against: the packaged ~1,000 captions (default), a file "
+        "(one caption per line, or a list's text/caption column), or 'self' (other captions of --inputs)",
+    )
+    pairs.add_argument(
+        "--reference-size",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="with --reference-captions self: N other captions per row (default: 1000)",
+    )
+    pairs.add_argument(
+        "--reference-seed",
+        type=int,
+        default=0,
+        help="with --reference-captions self: the sampling seed (default: 0)",
+    )
+    pairs.add_argument("--plot", default=None, metavar="PNG", help="histograms of the scores and percentiles")
     add_model_arguments(parser)
     add_engine_arguments(parser)
     add_decode_limit_arguments(parser)
@@ -91,11 +123,18 @@ def _check(args: argparse.Namespace) -> None:
     check_model_reference(args.model)
     if args.protocol == "vbench":
         given = [
-            f for f in ("inputs", "output_dir", "min_score", "video_root") if getattr(args, f) is not None
+            f
+            for f in ("inputs", "output_dir", "min_score", "min_percentile", "video_root")
+            if getattr(args, f) is not None
         ]
         if given:
             raise UsageError(
                 f"--{given[0].replace('_', '-')} is for --protocol viclip; vbench takes --videos-path"
+            )
+        if args.reference_captions != "default":
+            raise UsageError(
+                "--reference-captions is for --protocol viclip: vbench reproduces VBench's raw cosine, which has "
+                "no percentile"
             )
         if args.videos_path is None:
             raise UsageError("--protocol vbench needs --videos-path")
@@ -119,8 +158,19 @@ def _check(args: argparse.Namespace) -> None:
             raise UsageError("--protocol viclip needs --inputs (a clip list with a text or caption column)")
         if args.output_dir is not None:
             check_output_dir(args.output_dir)
-        if args.min_score is not None and args.output_dir is None:
-            raise UsageError("--min-score selects rows for --output-dir: give --output-dir")
+        for flag in ("min_score", "min_percentile"):
+            if getattr(args, flag) is not None and args.output_dir is None:
+                raise UsageError(
+                    f"--{flag.replace('_', '-')} selects rows for --output-dir: give --output-dir"
+                )
+        if args.min_percentile is not None and not 0.0 <= args.min_percentile <= 1.0:
+            raise UsageError(f"--min-percentile must be between 0 and 1, got {args.min_percentile}")
+        if args.reference_captions not in ("default", "self") and not Path(args.reference_captions).is_file():
+            raise UsageError(
+                f"--reference-captions {args.reference_captions!r}: no such file (or give 'default' or 'self')"
+            )
+        if args.reference_size < 10:
+            raise UsageError(f"--reference-size must be at least 10, got {args.reference_size}")
     check_output_file(args.plot, "--plot")
 
 
@@ -143,6 +193,14 @@ def _limits(args: argparse.Namespace) -> dict:
     return {"decode_timeout": args.decode_timeout, "max_pixels": args.max_pixels}
 
 
+def _reference(args: argparse.Namespace) -> dict:
+    return {
+        "reference": args.reference_captions,
+        "reference_size": args.reference_size,
+        "reference_seed": args.reference_seed,
+    }
+
+
 def _run_vbench(args, device, optimize) -> int:
     from viclip.processing import VideoClip
     from viclip.scoring import ScoringRow, custom_inputs, full_info_inputs, score_pairs
@@ -163,6 +221,7 @@ def _run_vbench(args, device, optimize) -> int:
         device=device,
         optimize=optimize,
         progress=not args.quiet,
+        reference=None,  # VBench's numbers are raw cosines
         **_limits(args),
     )
     _warn(args, result.failures)
@@ -191,14 +250,17 @@ def _run_pairs(args, device, optimize) -> int:
             args.model,
             args.output_dir,
             min_score=args.min_score,
+            min_percentile=args.min_percentile,
             engine=engine,
             dtype=args.dtype,
             device=device,
             optimize=optimize,
             progress=not args.quiet,
             **_limits(args),
+            **_reference(args),
         )
         scores, failures, summary = result.scores, result.failures, result.summary()
+        percentiles = result.percentiles
     else:
         from viclip.scoring import score_pairs
 
@@ -212,8 +274,10 @@ def _run_pairs(args, device, optimize) -> int:
             progress=not args.quiet,
             prepared_files=read.prepared_files,
             **_limits(args),
+            **_reference(args),
         )
         scores = [s for s in result.scores if s is not None]
+        percentiles = [p for p in result.percentiles if p is not None]
         failures = [*result.failures]
         for where, reason in read.unmatched:
             print(f"{args._prog}: warning: skipped {where}: {reason}", file=sys.stderr)
@@ -223,24 +287,29 @@ def _run_pairs(args, device, optimize) -> int:
     if not scores and failures:
         raise CommandError("no pair could be scored")
     if args.plot is not None and scores:
-        print(f"-> {plot_histogram(np.asarray(scores), args.plot)}")
+        print(f"-> {plot_histogram(np.asarray(scores), args.plot, np.asarray(percentiles))}")
     return 0
 
 
-def plot_histogram(scores, path: str) -> str:
+def plot_histogram(scores, path: str, percentiles=None) -> str:
+    """Histograms of the raw scores and, when given, of the percentiles side by side."""
     import matplotlib
     import numpy as np
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(figsize=(7, 4))
-    axes.hist(scores, bins=min(50, max(10, len(scores) // 5)), color="#3b6ea5")
-    axes.axvline(float(np.median(scores)), color="k", ls="--", label="median")
-    axes.set_xlabel("viclip_score (cosine)")
-    axes.set_ylabel("pairs")
-    axes.set_title(f"{len(scores)} scored pairs")
-    axes.legend()
+    panels = [(scores, "viclip_score (cosine)", "#3b6ea5")]
+    if percentiles is not None and len(percentiles):
+        panels.append((percentiles, "viclip_percentile (share of reference captions below)", "#c2603a"))
+    figure, axes_list = plt.subplots(1, len(panels), figsize=(7 * len(panels), 4), squeeze=False)
+    for axes, (values, label, color) in zip(axes_list[0], panels):
+        axes.hist(values, bins=min(50, max(10, len(values) // 5)), color=color)
+        axes.axvline(float(np.median(values)), color="k", ls="--", label="median")
+        axes.set_xlabel(label)
+        axes.set_ylabel("pairs")
+        axes.set_title(f"{len(values)} scored pairs")
+        axes.legend()
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)

@@ -3,6 +3,7 @@ encoded the ways decord and PyAV can disagree on (B-frames, open GOP, an edit li
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
@@ -96,3 +97,18 @@ def prompt_videos(tmp_path_factory) -> Path:
         encode(folder / f"{name}.mp4", 12)
     (folder / "notes.txt").write_text("not a video")
     return folder
+
+
+@pytest.fixture(scope="session", autouse=True)
+def reference_cache_dir(tmp_path_factory) -> Iterator[Path]:
+    """The reference captions' feature cache of these tests: a session folder, never the user's ~/.cache."""
+    import os
+
+    folder = tmp_path_factory.mktemp("reference-cache")
+    previous = os.environ.get("VICLIP_CACHE")
+    os.environ["VICLIP_CACHE"] = str(folder)
+    yield folder / "reference-features"
+    if previous is None:
+        os.environ.pop("VICLIP_CACHE", None)
+    else:
+        os.environ["VICLIP_CACHE"] = previous

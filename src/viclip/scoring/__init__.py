@@ -1,7 +1,8 @@
 # ruff: noqa: F401  (the TYPE_CHECKING imports exist for type checkers and IDEs)
 """ViCLIP as an instrument: text-video similarity for (video, text) pairs at scale (``score_pairs``; the
-``viclip`` protocol or VBench 0.1.5's exactly), curation of captioned clips (``score_to_folder``), and a
-differentiable reward for video generation (``ViCLIPReward``). Names are imported lazily.
+``viclip`` protocol or VBench 0.1.5's exactly; with a calibrated percentile among reference captions), curation of
+captioned clips (``score_to_folder``), and a differentiable reward for video generation (``ViCLIPReward``). Names
+are imported lazily.
 """
 
 from typing import TYPE_CHECKING
@@ -13,6 +14,11 @@ _EXPORTS = {
     "read_scoring_inputs": "inputs",
     "PROTOCOLS": "protocols",
     "scoring_protocol": "protocols",
+    "ReferenceSet": "reference",
+    "default_reference": "reference",
+    "percentile_ranks": "reference",
+    "read_reference_captions": "reference",
+    "self_reference": "reference",
     "ScoreResult": "scorer",
     "Scorer": "scorer",
     "score_pairs": "scorer",
@@ -33,6 +39,13 @@ if TYPE_CHECKING:
     from .curation import CurationResult, score_to_folder
     from .inputs import ScoringRow, read_scoring_inputs
     from .protocols import PROTOCOLS, scoring_protocol
+    from .reference import (
+        ReferenceSet,
+        default_reference,
+        percentile_ranks,
+        read_reference_captions,
+        self_reference,
+    )
     from .reward import ViCLIPReward
     from .scorer import Scorer, ScoreResult, score_pairs
     from .vbench import (

@@ -1,10 +1,11 @@
 """Curation: score a captioned clip list (or InternVid rows) into a Parquet dataset, resumably.
 
-The folder holds ``data/part-*.parquet`` (every input column, ``viclip_score``, ``model``, ``model_revision``;
-with ``min_score`` only the rows at or above it), ``scoring_info.json`` (model fingerprint, protocol, threshold),
+The folder holds ``data/part-*.parquet`` (every input column, ``viclip_score``, ``viclip_percentile``, ``model``,
+``model_revision``; with ``min_score`` / ``min_percentile`` only the rows at or above them), ``scoring_info.json``
+(model fingerprint, protocol, thresholds, the reference set's name, version, sha256 and size),
 ``failures.jsonl`` and a ``README.md`` whose YAML makes ``datasets.load_dataset(folder)`` read the parts. Parts are
 written under a temporary name and renamed, so a killed run loses at most the rows since its last part; a rerun
-scores only the rows not yet there (kept or dropped) and refuses another model, protocol or threshold.
+scores only the rows not yet there (kept or dropped) and refuses another model, protocol, threshold or reference set.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from ..data.run_lock import RUN_LOCK_FILE, holds_run_lock
 from ..errors import ViCLIPError
 from ..inference.store import Failure, atomic_write_bytes, write_table_atomically
 from .inputs import ScoringInputs, ScoringRow, read_scoring_inputs
-from .scorer import Scorer, ScorerSettings, score_distribution
+from .reference import PERCENTILE_COLUMN
+from .scorer import Scorer, ScorerSettings, describe_reference, score_distribution
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack  # typing.Unpack from Python 3.11 on
@@ -43,13 +45,14 @@ configs:
 ---
 # ViCLIP scores
 
-Rows of the input with their `viclip_score` (cosine of ViCLIP's video and text features), written by
-`viclip score`. See `scoring_info.json` for the model and protocol.
+Rows of the input with their `viclip_score` (cosine of ViCLIP's video and text features) and `viclip_percentile`
+(the share of the reference captions whose cosine with the clip is lower), written by `viclip score`. See
+`scoring_info.json` for the model, protocol and reference set.
 """
 
 
 class ScoringMismatchError(ViCLIPError, ValueError):
-    """The output folder holds scores of another model, protocol or threshold."""
+    """The output folder holds scores of another model, protocol, threshold or reference set."""
 
 
 @dataclass
@@ -57,10 +60,12 @@ class CurationResult:
     output_dir: Path
     num_rows: int  # pairs asked for
     num_scored: int  # scored by this run
-    num_kept: int  # of those, at or above min_score
+    num_kept: int  # of those, at or above min_score and min_percentile
     num_reused: int  # already in the folder
     failures: list[Failure] = field(default_factory=list)
     scores: list[float] = field(default_factory=list)  # this run's scores
+    percentiles: list[float] = field(default_factory=list)  # and percentiles (empty without a reference set)
+    reference: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> str:
         text = (
@@ -69,6 +74,9 @@ class CurationResult:
         )
         if self.scores:
             text += "\nscores: " + score_distribution(np.asarray(self.scores))
+        if self.percentiles:
+            text += "\npercentiles: " + score_distribution(np.asarray(self.percentiles))
+            text += f" (reference: {describe_reference(self.reference)})"
         return text
 
 
@@ -88,6 +96,7 @@ def score_to_folder(
     *,
     video_root: str | os.PathLike | None = None,
     min_score: float | None = None,
+    min_percentile: float | None = None,
     rows_per_part: int = 4096,
     flush_seconds: float = 60.0,
     progress: bool = True,
@@ -101,18 +110,26 @@ def score_to_folder(
             folder (``viclip prepare``), pairs, or what :func:`~.inputs.read_scoring_inputs` already read.
         model: a :class:`~.scorer.Scorer`, or a model for a new one with ``settings`` (:class:`ScorerSettings`:
             processor, protocol, engine, dtype, device, optimize, decode_timeout, max_pixels).
+            reference, reference_size, reference_seed, reference_cache: the percentiles' reference set.
         min_score: keep only the rows scoring at least this (``None``: keep all).
+        min_percentile: keep only the rows whose percentile is at least this, in [0, 1] (needs a reference set).
     """
     if min_score is not None and not np.isfinite(min_score):
         raise ValueError(f"min_score must be a finite number, got {min_score}")
+    if min_percentile is not None and not 0.0 <= min_percentile <= 1.0:
+        raise ValueError(f"min_percentile must be in [0, 1], got {min_percentile}")
     read = inputs if isinstance(inputs, ScoringInputs) else read_scoring_inputs(inputs, video_root)
     scorer = model if isinstance(model, Scorer) else Scorer(model, **settings)
     spec = scorer.spec
-    folder = _open_folder(
-        Path(output_dir),
-        {"fingerprint": spec.fingerprint, **scorer.protocol.describe(), "min_score": min_score},
-        spec,
-    )
+    reference = scorer.reference_for(
+        read.rows
+    )  # from every row, so a resumed run samples the same 'self' set
+    if min_percentile is not None and reference is None:
+        raise ValueError("min_percentile needs a reference set (reference=None gives no percentiles)")
+    settings_stored = {"fingerprint": spec.fingerprint, **scorer.protocol.describe(), "min_score": min_score}
+    settings_stored["min_percentile"] = min_percentile
+    settings_stored.update(reference.describe() if reference is not None else {"reference": None})
+    folder = _open_folder(Path(output_dir), settings_stored, spec)
     done = _done_keys(folder)
     keys = [row_key(r) for r in read.rows]
     todo = [i for i, k in enumerate(keys) if k not in done]
@@ -120,23 +137,38 @@ def score_to_folder(
     writer = _PartWriter(folder, spec.name, spec.revision, rows_per_part, flush_seconds)
     failures: dict[Failure, None] = {}
     scores: list[float] = []
+    percentiles: list[float] = []
     kept = 0
     try:
-        for scored in scorer.scores(rows, progress=progress, prepared_files=read.prepared_files):
+        for scored in scorer.scores(
+            rows, progress=progress, prepared_files=read.prepared_files, reference=reference
+        ):
             if scored.failure is not None:
                 failures[scored.failure] = None
                 continue
             scores.append(scored.score)
-            keep = min_score is None or scored.score >= min_score
+            if scored.percentile is not None:
+                percentiles.append(scored.percentile)
+            keep = (min_score is None or scored.score >= min_score) and (
+                min_percentile is None or scored.percentile >= min_percentile
+            )
             kept += keep
-            writer.add(rows[scored.index], keys[todo[scored.index]], scored.score, keep)
+            writer.add(rows[scored.index], keys[todo[scored.index]], scored.score, scored.percentile, keep)
     finally:
         writer.flush()
     all_failures = [Failure(where, None, None, reason) for where, reason in read.unmatched]
     all_failures += list(failures)
     _write_failures(folder, all_failures)
     return CurationResult(
-        folder, len(read.rows), len(scores), kept, len(read.rows) - len(rows), all_failures, scores
+        folder,
+        len(read.rows),
+        len(scores),
+        kept,
+        len(read.rows) - len(rows),
+        all_failures,
+        scores,
+        percentiles,
+        {} if reference is None else reference.describe(),
     )
 
 
@@ -181,11 +213,12 @@ class _PartWriter:
         self.keys: list[str] = []
         self.last_flush = time.monotonic()
 
-    def add(self, row: ScoringRow, key: str, score: float, keep: bool) -> None:
+    def add(self, row: ScoringRow, key: str, score: float, percentile: float | None, keep: bool) -> None:
         self.keys.append(key)
         if keep:
             columns = dict(row.columns) if row.columns else _pair_columns(row)
-            columns.update({SCORE_COLUMN: score, "model": self.model, "model_revision": self.revision})
+            columns.update({SCORE_COLUMN: score, PERCENTILE_COLUMN: percentile})
+            columns.update({"model": self.model, "model_revision": self.revision})
             self.kept.append(columns)
         if len(self.keys) >= self.rows_per_part or time.monotonic() - self.last_flush >= self.flush_seconds:
             self.flush()

@@ -8,6 +8,7 @@ L2-normalised float32 features (no temperature), as VBench and the InternVid cur
 from __future__ import annotations
 
 import logging
+import os
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from ..inference.store import Failure, clip_key
 from ..processing.video_reading import DEFAULT_DECODE_TIMEOUT, DEFAULT_MAX_PIXELS
 from .inputs import ScoringRow
 from .protocols import ScoringProtocol, scoring_protocol
+from .reference import DEFAULT_SELF_SIZE, ReferenceSet, reference_features, resolve_reference
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack  # typing.Unpack from Python 3.11 on
@@ -32,11 +34,13 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ScoredRow:
-    """The outcome of one input row: its index among the inputs, its score (``None`` when its clip failed)."""
+    """The outcome of one input row: its index among the inputs, its score and percentile among the reference
+    captions (``None`` when its clip failed; the percentile also when the scorer has no reference set)."""
 
     index: int
     score: float | None
     failure: Failure | None = None
+    percentile: float | None = None
 
 
 @dataclass
@@ -51,10 +55,16 @@ class ScoreResult:
     protocol: dict[str, Any] = field(default_factory=dict)
     model_seconds: float = 0.0
     input_wait_seconds: float = 0.0
+    percentiles: list[float | None] = field(default_factory=list)
+    reference: dict[str, Any] = field(default_factory=dict)  # the reference set's name, version, sha256, size
 
     @property
     def valid_scores(self) -> np.ndarray:
         return np.asarray([s for s in self.scores if s is not None], dtype=np.float64)
+
+    @property
+    def valid_percentiles(self) -> np.ndarray:
+        return np.asarray([p for p in self.percentiles if p is not None], dtype=np.float64)
 
     def quantiles(
         self, points: Sequence[float] = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
@@ -67,7 +77,18 @@ class ScoreResult:
         text = f"{len(self.rows)} pairs: {scored} scored, {len(self.rows) - scored} failed"
         if scored:
             text += f"; mean {self.valid_scores.mean():.4f}; " + score_distribution(self.valid_scores)
+        if len(self.valid_percentiles):
+            text += "\npercentiles: " + score_distribution(self.valid_percentiles)
+            text += f" (reference: {describe_reference(self.reference)})"
         return text
+
+
+def describe_reference(info: dict[str, Any]) -> str:
+    """``name, N captions, version, sha256 prefix`` of a reference set's ``describe()``."""
+    return (
+        f"{info.get('reference')}, {info.get('reference_size')} captions, {info.get('reference_version')}, "
+        f"sha256 {str(info.get('reference_sha256'))[:12]}"
+    )
 
 
 def score_distribution(values: np.ndarray) -> str:
@@ -136,6 +157,11 @@ class Scorer:
         dtype: the video tower's compute dtype; texts are always encoded in float32.
         decode_timeout, max_pixels: every decode's deadline (seconds) and pixel budget; a clip past either is
             listed as failed (see :func:`viclip.processing.read_video_clip`).
+        reference: what ``percentile`` ranks a score against (see :mod:`.reference`): ``"default"`` (the packaged
+            captions), ``"self"`` (``reference_size`` other captions of the scored rows, sampled with
+            ``reference_seed``), a caption file, a :class:`~.reference.ReferenceSet`, or ``None`` (no percentiles).
+        reference_cache: where the reference features are cached per model (default
+            :func:`~.reference.default_cache_dir`).
     """
 
     def __init__(
@@ -150,6 +176,10 @@ class Scorer:
         optimize: str | None = None,
         decode_timeout: float | None = DEFAULT_DECODE_TIMEOUT,
         max_pixels: int | None = DEFAULT_MAX_PIXELS,
+        reference: str | os.PathLike | ReferenceSet | None = "default",
+        reference_size: int = DEFAULT_SELF_SIZE,
+        reference_seed: int = 0,
+        reference_cache: str | os.PathLike | None = None,
     ):
         self.spec, self.processor = resolve_model(model, processor)
         if isinstance(protocol, str):
@@ -162,6 +192,23 @@ class Scorer:
         self.dtype = self.dtype_choice.dtype
         self.device, self.optimize = device, optimize
         self._text_features: dict[str, np.ndarray] = {}
+        self.reference, self.reference_size, self.reference_seed = reference, reference_size, reference_seed
+        self.reference_cache = reference_cache
+        self._reference_features: dict[str, np.ndarray] = {}
+
+    def reference_for(self, rows: Sequence[ScoringRow]) -> ReferenceSet | None:
+        """The reference set these rows are ranked against (``self`` samples their texts)."""
+        texts = [row.text for row in rows]
+        return resolve_reference(self.reference, texts, self.reference_size, self.reference_seed)
+
+    def reference_features(self, reference: ReferenceSet) -> np.ndarray:
+        """The set's text features for this model: from memory, the cache folder, or encoded once."""
+        if reference.sha256 not in self._reference_features:
+            encode = lambda texts: text_features(self.spec, self.processor, texts)  # noqa: E731
+            self._reference_features[reference.sha256] = reference_features(
+                reference, self.spec.fingerprint, encode, self.reference_cache
+            )
+        return self._reference_features[reference.sha256]
 
     def text_features(self, texts: Sequence[str]) -> np.ndarray:
         """``(len(texts), dim)`` L2-normalised float32 features, each new text encoded once."""
@@ -177,12 +224,17 @@ class Scorer:
         rows: Sequence[ScoringRow],
         timings: dict[str, float] | None = None,
         prepared_files: Sequence[str] | None = None,
+        reference: ReferenceSet | str | None = "auto",
     ) -> Iterator[ScoredRow]:
-        """The rows' scores as their clips come back from the model workers (any order).
+        """The rows' scores (and percentiles) as their clips come back from the model workers (any order).
 
         ``timings``, if given, receives the workers' summed ``model_sec`` and ``input_wait_sec``;
-        ``prepared_files``: the rows' clips are read from these prepared shards instead of their videos.
+        ``prepared_files``: the rows' clips are read from these prepared shards instead of their videos;
+        ``reference``: the set to rank against (``"auto"``: :meth:`reference_for` the rows).
         """
+        if isinstance(reference, str):
+            reference = self.reference_for(rows)
+        ranked = None if reference is None else self.reference_features(reference).T
         texts = list(dict.fromkeys(row.text for row in rows))
         features = dict(zip(texts, self.text_features(texts)))
         clips = list(dict.fromkeys(row.clip for row in rows))
@@ -211,16 +263,27 @@ class Scorer:
             else:  # prepared shards: the clip by its key
                 keys = zip(batch["path"], batch["start_sec"], batch["end_sec"])
                 ids = [by_key[clip_key(path, start, end)] for path, start, end in keys]
+            embeddings = np.asarray(batch["embedding"], dtype=np.float32)
+            # The batch's cosines with every reference caption: one matrix product.
+            reference_scores = None if ranked is None else embeddings @ ranked
             for position, cid in enumerate(ids):
                 if int(cid) in done:  # a clip twice in the shards is scored once
                     continue
                 done.add(int(cid))
                 clip, error = clips[int(cid)], str(batch["error"][position])
                 failure = Failure(clip.path, clip.start_sec, clip.end_sec, error) if error else None
-                embedding = None if error else np.asarray(batch["embedding"][position], dtype=np.float32)
-                for index in rows_of_clip[int(cid)]:
-                    score = None if embedding is None else float(embedding @ features[rows[index].text])
-                    yield ScoredRow(index, score, failure)
+                indices = rows_of_clip[int(cid)]
+                if error:
+                    yield from (ScoredRow(index, None, failure) for index in indices)
+                    continue
+                row_texts = [rows[index].text for index in indices]
+                scores = np.stack([features[text] for text in row_texts]) @ embeddings[position]
+                percentiles = [None] * len(indices)
+                if reference_scores is not None:
+                    repeated = np.broadcast_to(reference_scores[position], (len(indices), ranked.shape[1]))
+                    percentiles = reference.percentiles(scores, repeated, row_texts).tolist()
+                for index, score, percentile in zip(indices, scores.tolist(), percentiles):
+                    yield ScoredRow(index, score, None, percentile)
 
     def scores(
         self,
@@ -229,12 +292,13 @@ class Scorer:
         progress: bool = True,
         timings: dict[str, float] | None = None,
         prepared_files: Sequence[str] | None = None,
+        reference: ReferenceSet | str | None = "auto",
     ) -> Iterator[ScoredRow]:
         """:meth:`iter_scores` with a progress bar over the rows."""
         from tqdm.auto import tqdm
 
         with tqdm(total=len(rows), desc="scoring", unit="pair", disable=not progress or not rows) as bar:
-            for scored in self.iter_scores(rows, timings, prepared_files):
+            for scored in self.iter_scores(rows, timings, prepared_files, reference):
                 bar.update(1)
                 yield scored
 
@@ -290,6 +354,10 @@ class ScorerSettings(TypedDict, total=False):
     optimize: str | None
     decode_timeout: float | None
     max_pixels: int | None
+    reference: str | os.PathLike | ReferenceSet | None
+    reference_size: int
+    reference_seed: int
+    reference_cache: str | os.PathLike | None
 
 
 def score_pairs(
@@ -300,7 +368,8 @@ def score_pairs(
     prepared_files: Sequence[str] | None = None,
     **settings: Unpack[ScorerSettings],
 ) -> ScoreResult:
-    """Score every (clip, text) row: the cosine of ViCLIP's video and text features.
+    """Score every (clip, text) row: the cosine of ViCLIP's video and text features, and its percentile among
+    the scorer's reference captions (``settings["reference"]``, default the packaged set; see :mod:`.reference`).
 
     Args:
         rows: :class:`~.inputs.ScoringRow` s (:func:`~.inputs.read_scoring_inputs` reads lists and pairs).
@@ -312,10 +381,14 @@ def score_pairs(
     """
     scorer = model if isinstance(model, Scorer) else Scorer(model, **settings)
     scores: list[float | None] = [None] * len(rows)
+    percentiles: list[float | None] = [None] * len(rows)
     failures: dict[Failure, None] = {}
     timings: dict[str, float] = {}
-    for scored in scorer.scores(rows, progress=progress, timings=timings, prepared_files=prepared_files):
-        scores[scored.index] = scored.score
+    reference = scorer.reference_for(rows)
+    for scored in scorer.scores(
+        rows, progress=progress, timings=timings, prepared_files=prepared_files, reference=reference
+    ):
+        scores[scored.index], percentiles[scored.index] = scored.score, scored.percentile
         if scored.failure is not None:
             failures[scored.failure] = None
     for failure in failures:
@@ -329,4 +402,6 @@ def score_pairs(
         scorer.protocol.describe(),
         timings.get("model_sec", 0.0),
         timings.get("input_wait_sec", 0.0),
+        percentiles,
+        {} if reference is None else reference.describe(),
     )
