@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import importlib.util
 import os
 import sys
 import warnings
@@ -13,6 +14,18 @@ from types import ModuleType
 from typing import NoReturn
 
 EXIT_OK, EXIT_RUNTIME_ERROR, EXIT_USAGE_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+# pyproject.toml's extras -> the modules they install (tests/commands/test_extras.py checks that the two agree).
+# A command module declares ``EXTRA``: None (the core install is enough), an extra's name, or a tuple of names.
+EXTRA_MODULES: dict[str, tuple[str, ...]] = {
+    "data": ("datasets", "pyarrow", "ray"),
+    "train": ("datasets", "pyarrow", "ray", "accelerate"),
+    "eval": ("datasets", "pyarrow", "evaluate", "matplotlib"),
+    "embed": ("datasets", "pyarrow", "ray", "faiss"),
+    "download": ("yt_dlp",),
+    "serve": ("datasets", "pyarrow", "ray", "faiss", "fastapi", "uvicorn"),
+    "tensorboard": ("tensorboard",),
+}
 
 
 class UsageError(Exception):
@@ -81,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     prog: str = args._prog
     debug = getattr(args, "debug", False)
+    if missing := missing_extras(args._module):
+        print(f"{prog}: error: {missing}", file=sys.stderr)
+        return EXIT_USAGE_ERROR
     try:
         with warnings.catch_warnings(), quiet_dependencies(getattr(args, "quiet", False)):
             if not debug:
@@ -95,6 +111,24 @@ def main(argv: list[str] | None = None) -> int:
         code = exit_status(error)
         print(f"{prog}: error: {one_line(error)}", file=sys.stderr)
         return code
+
+
+def missing_extras(module: ModuleType) -> str | None:
+    """The one-line message naming the extras a command needs and lacks (checked before any work), or None."""
+    extras = module.EXTRA if isinstance(module.EXTRA, tuple) else (module.EXTRA,) if module.EXTRA else ()
+    absent = {
+        extra: [name for name in EXTRA_MODULES[extra] if importlib.util.find_spec(name) is None]
+        for extra in extras
+    }
+    lacking = [extra for extra in extras if absent[extra]]
+    if not lacking:
+        return None
+    modules = sorted({name for extra in lacking for name in absent[extra]})
+    named = " and ".join(f"'{extra}'" for extra in lacking)
+    return (
+        f"this command needs the {named} extra{'s' if len(lacking) > 1 else ''} ({', '.join(modules)} not "
+        f"installed): pip install 'viclip[{','.join(lacking)}]'"
+    )
 
 
 @contextlib.contextmanager

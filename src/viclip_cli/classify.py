@@ -14,6 +14,7 @@ import sys
 from .base import CommandError, UsageError
 from .options import add_embedder_arguments, add_quiet_argument, load_embedder, positive_int, require_file
 
+EXTRA = None
 HELP = "zero-shot classify videos against free-form labels"
 EPILOG = (
     'example: viclip classify dog.mp4 --model ./viclip-b16 --labels "playing fetch,cooking,skiing" '

@@ -11,6 +11,7 @@ import argparse
 from .base import CommandError, UsageError
 from .options import DTYPE_NAMES, check_output_dir
 
+EXTRA = None
 HELP = "convert a released .pth checkpoint (or a saved folder) into a complete Hub folder"
 
 # The released checkpoints the model card can name; kept here as names so --help needs no import of the library.

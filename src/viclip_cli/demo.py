@@ -11,6 +11,7 @@ import os
 
 from .options import add_quiet_argument, check_output_dir, positive_int, require_file
 
+EXTRA = ("train", "eval")
 HELP = "run the end-to-end demo (synthetic data, or the real weights)"
 
 

@@ -14,6 +14,7 @@ import argparse
 from .base import CommandError, UsageError
 from .options import add_quiet_argument, check_output_dir, positive_int, require_file
 
+EXTRA = None
 HELP = "download InternVid clips with yt-dlp"
 EPILOG = "example: viclip download rows.jsonl --output-dir videos/ --workers 8"
 

@@ -26,6 +26,7 @@ from .options import (
     resolve_device,
 )
 
+EXTRA = "embed"
 HELP = "embed videos (folder, clip list, InternVid rows) into a Parquet dataset, in process or on Ray Data"
 EPILOG = (
     "examples: viclip embed --inputs videos/ --model ./ViCLIP-L-14 --output-dir emb/ --dtype bf16\n"

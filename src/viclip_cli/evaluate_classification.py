@@ -12,6 +12,7 @@ from .base import UsageError
 from .options import add_embedder_arguments, require_file
 from .report import add_report_arguments, check_report_paths, run_task
 
+EXTRA = "eval"
 HELP = "zero-shot top-1/top-5/AVG on a list of labelled videos"
 EPILOG = (
     "example: viclip evaluate classification k400_val.csv --model ./viclip-l14 --output k400.json "

@@ -32,6 +32,7 @@ from ._benchmark import add_data_arguments, add_run_arguments
 from .base import UsageError
 from .options import add_model_arguments, require_file
 
+EXTRA = "eval"
 HELP = "Kinetics-400/600/700 zero-shot top-1/top-5/AVG, the paper's protocol (ViCLIP or CLIP models)"
 EPILOG = (
     "example: viclip evaluate kinetics --annotations k400/annotations/val.csv --video-root k400/val "

@@ -30,6 +30,7 @@ import argparse
 from ._benchmark import add_data_arguments, add_run_arguments
 from .options import add_model_arguments
 
+EXTRA = "eval"
 HELP = "MSR-VTT 1k-A retrieval R@1/5/10, MdR, MnR with and without dual softmax (ViCLIP or CLIP models)"
 EPILOG = (
     "example: viclip evaluate msrvtt --csv MSRVTT_JSFUSION_test.csv --video-root MSRVTT/videos/all "

@@ -11,6 +11,7 @@ import argparse
 from .options import add_embedder_arguments, require_file
 from .report import add_report_arguments, check_report_paths, run_task
 
+EXTRA = "eval"
 HELP = "text-video retrieval R@K and ranks on a captioned video list"
 EPILOG = (
     "example: viclip evaluate retrieval msrvtt_1ka.jsonl --model ./viclip-l14 --dual-softmax --output r.json"

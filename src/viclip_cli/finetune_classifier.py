@@ -15,6 +15,7 @@ import argparse
 from .base import UsageError
 from .options import check_output_dir, positive_int
 
+EXTRA = ("train", "eval")
 HELP = "fine-tune ViCLIPForVideoClassification on labelled videos (Trainer)"
 MIXED_PRECISION_MODES = ("auto", "no", "fp16", "bf16")  # viclip.training.precision.MIXED_PRECISION_MODES
 

@@ -11,6 +11,7 @@ import argparse
 from .base import UsageError
 from .options import check_output_dir, require_dir
 
+EXTRA = "embed"
 HELP = "build a FAISS vector index from `viclip embed` output"
 
 

@@ -26,6 +26,7 @@ from .options import (
     require_file,
 )
 
+EXTRA = "data"
 HELP = "prepare training-ready shards (Ray Data) from InternVid annotations or a caption list, and videos"
 EPILOG = (
     "examples: viclip prepare --annotations flt.jsonl --video-root videos/ --output-dir prepared/ --num-cpus 16\n"

@@ -11,6 +11,7 @@ import argparse
 
 from .base import UsageError
 
+EXTRA = None
 HELP = "upload a ViCLIP Hub folder to the Hugging Face Hub"
 
 

@@ -31,6 +31,7 @@ from .options import (
     resolve_device,
 )
 
+EXTRA = None
 HELP = "score (video, text) pairs: VBench's ViCLIP dimensions exactly, or captioned clips for curation"
 EPILOG = (
     "examples: viclip score --protocol vbench --videos-path videos/ --model ./ViCLIP-L-14 --output-path out --name run1\n"

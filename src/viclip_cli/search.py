@@ -25,6 +25,7 @@ from .options import (
     require_file,
 )
 
+EXTRA = "embed"
 HELP = "text-to-video / text-to-moment search over a folder of videos or a vector index"
 DEFAULT_CACHE_NAME = ".viclip-embeddings"
 EPILOG = (

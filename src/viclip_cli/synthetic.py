@@ -11,6 +11,7 @@ import argparse
 
 from .options import add_quiet_argument, check_output_dir, positive_int
 
+EXTRA = None
 HELP = "generate synthetic InternVid-format videos and annotations"
 EPILOG = "example: viclip synthetic --output-dir data/ --num-videos 32 --size 64"
 

@@ -20,6 +20,7 @@ import argparse
 from .base import UsageError
 from .options import check_output_dir
 
+EXTRA = "train"
 HELP = "train or fine-tune ViCLIP with Accelerate (YAML configs, checkpoints, resume)"
 
 
