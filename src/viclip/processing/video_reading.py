@@ -302,8 +302,10 @@ def read_video_clip(
             return _read_clip(
                 container, path, start_sec, end_sec, int(num_frames), sampling, seed, num_threads, max_pixels
             )
-        except av.FFmpegError as error:
-            raise VideoDecodeError(path, f"decoding failed ({error})") from error
+        except VideoDecodeError:
+            raise
+        except (av.FFmpegError, OSError, ValueError, IndexError, AttributeError, RuntimeError) as error:
+            raise VideoDecodeError(path, f"decoding failed ({type(error).__name__}: {error})") from error
         finally:
             container.close()
 
@@ -320,7 +322,12 @@ def read_video_clip(
 
 def check_frame_pixels(path: str, stream, max_pixels: int | None) -> None:
     """Refuse a stream whose header announces frames of more than ``max_pixels`` pixels (before decoding)."""
-    width, height = stream.codec_context.width, stream.codec_context.height
+    codec = stream.codec_context
+    if codec is None:
+        raise VideoDecodeError(path, "the video stream has no decoder (unknown or damaged codec header)")
+    width, height = codec.width, codec.height
+    if not width or not height or width < 0 or height < 0:
+        raise VideoDecodeError(path, f"the video stream announces invalid dimensions {width}x{height}")
     if max_pixels is not None and width * height > max_pixels:
         raise VideoDecodeError(
             path,
