@@ -19,11 +19,15 @@ from viclip_cli.base import EXTRA_MODULES, build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# Each command's ``run`` is replaced by a stub: the check under test happens before it, and a command whose extras
+# are present must not do its work here (it would write into the working folder and take minutes).
 RUN_ALL = """
-import contextlib, io, json, sys
+import contextlib, importlib, io, json, sys
 for name in sys.argv[1].split(","):
     sys.modules[name] = None
-from viclip_cli import main
+from viclip_cli import COMMANDS, main
+for module_name in COMMANDS.values():
+    importlib.import_module(module_name).run = lambda args: 0
 results = {}
 for key, argv in json.loads(sys.argv[2]):
     err = io.StringIO()
@@ -63,7 +67,7 @@ def argvs() -> dict[tuple[str, ...], list[str]]:
     return {path: _minimal_argv(path) for path in COMMANDS}
 
 
-def _run_hiding(modules, argvs) -> dict[str, list]:
+def _run_hiding(modules, argvs, cwd: Path) -> dict[str, list]:
     result = subprocess.run(
         [
             sys.executable,
@@ -75,15 +79,15 @@ def _run_hiding(modules, argvs) -> dict[str, list]:
         capture_output=True,
         text=True,
         check=True,
-        cwd=ROOT,
+        cwd=cwd,
     )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 @pytest.mark.parametrize("extra", sorted(set(EXTRA_MODULES) - {"tensorboard"}))
-def test_every_command_names_the_missing_extra_in_one_line(extra, argvs):
+def test_every_command_names_the_missing_extra_in_one_line(extra, argvs, tmp_path):
     hidden = set(EXTRA_MODULES[extra])
-    results = _run_hiding(sorted(hidden), argvs)
+    results = _run_hiding(sorted(hidden), argvs, tmp_path)
     for path, module_name in COMMANDS.items():
         code, stderr = results[" ".join(path)]
         lacking = [e for e in _extras_of(module_name) if hidden & set(EXTRA_MODULES[e])]
@@ -93,11 +97,11 @@ def test_every_command_names_the_missing_extra_in_one_line(extra, argvs):
             assert stderr.count("\n") == 1 and stderr.startswith(f"{prog}: error: this command needs the ")
             assert f"pip install 'viclip[{','.join(lacking)}]'" in stderr
         else:
-            assert "pip install 'viclip[" not in stderr, (path, stderr)
+            assert (code, stderr) == (0, ""), path
 
 
-def test_a_command_needing_two_extras_names_both(argvs):
-    results = _run_hiding(["accelerate", "evaluate"], argvs)
+def test_a_command_needing_two_extras_names_both(argvs, tmp_path):
+    results = _run_hiding(["accelerate", "evaluate"], argvs, tmp_path)
     code, stderr = results["demo"]
     assert code == 2
     assert "needs the 'train' and 'eval' extras (accelerate, evaluate not installed)" in stderr
@@ -107,7 +111,7 @@ def test_a_command_needing_two_extras_names_both(argvs):
 def test_the_extra_check_comes_before_any_work(tmp_path, video_dir):
     output = tmp_path / "embeddings"
     argv = ["embed", "--inputs", str(video_dir), "--model", "missing-model", "--output-dir", str(output)]
-    results = _run_hiding(["faiss"], {("embed",): argv})
+    results = _run_hiding(["faiss"], {("embed",): argv}, tmp_path)
     assert results["embed"][0] == 2
     assert not output.exists()
 
