@@ -57,7 +57,10 @@ def test_a_bad_setting_is_one_line_exit_2_and_nothing_written(tmp_path, capsys, 
 
 def test_no_training_data_is_refused(tmp_path, capsys):
     code, err = run(capsys, ["train", "--output_dir", tmp_path / "run", "--report_to", "none"])
-    assert code == 2 and "no training data: set train_shards, or train_annotations and video_root" in err
+    assert (
+        code == 2
+        and "no training data: set train_clips, or train_shards, or train_annotations and video_root" in err
+    )
 
 
 def test_a_second_run_into_the_same_output_dir_is_refused_and_pointed_to_resume(tmp_path, capsys):

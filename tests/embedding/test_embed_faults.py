@@ -87,6 +87,8 @@ def test_full_disk_fails_embed_in_one_line_leaving_no_partial_part_and_a_rerun_c
         str(out),
         "--engine",
         "local",
+        "--dtype",
+        "float32",  # the library's default below; --dtype auto would pick bf16 on a CPU with native bf16
     ]
     job = subprocess.run(
         [sys.executable, "-c", FULL_DISK_JOB, *argv, "--quiet"], capture_output=True, text=True

@@ -197,6 +197,8 @@ def test_viclip_evaluate_cache_is_reused_and_viclip_index_reads_it(
         str(tiny_model_dir),
         "--templates",
         "single",
+        "--dtype",
+        "float32",  # not auto: the same cache on every CPU kind
     ]
     argv += ["--cache", str(tmp_path / "cache"), "--quiet", "--output"]
     assert main([*argv, str(tmp_path / "first.json")]) == 0

@@ -29,7 +29,7 @@ def test_scored_rows_keep_their_columns_and_load_with_datasets(clip_list, vbench
 
     result = score_to_folder(clip_list, str(vbench_model_dir), tmp_path / "out", engine=LOCAL, progress=False)
     assert (result.num_rows, result.num_scored, len(result.failures)) == (4, 3, 1)
-    table = datasets.load_dataset(str(tmp_path / "out"), split="train")
+    table = datasets.load_dataset(str(tmp_path / "out"), split="train", cache_dir=str(tmp_path / "hf_cache"))
     assert sorted(table["row_id"]) == ["7", "8", "9"] and set(table.column_names) >= {
         "caption",
         "viclip_score",

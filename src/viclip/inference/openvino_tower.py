@@ -21,13 +21,14 @@ from typing import Any
 import torch
 from transformers.modeling_outputs import BaseModelOutputWithPooling
 
+from ..errors import ViCLIPError
 from .fingerprint import model_fingerprint
 
 EXTRA_HINT = "pip install 'viclip[cpu]'"
 CACHE_ENV = "VICLIP_CACHE"
 
 
-class MissingRuntimeError(ImportError):
+class MissingRuntimeError(ViCLIPError, ImportError):
     """An optional inference runtime is not installed; the message names the extra that installs it."""
 
 
