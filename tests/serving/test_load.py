@@ -5,6 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 
 from viclip.serving import SearchService
 
@@ -12,7 +13,7 @@ QUERIES = ["red first half", "green second half", "blue first half", "a moving s
 
 
 def test_eight_clients_times_five_queries_are_all_answered_correctly(live_url, service: SearchService):
-    expected = {q: [(m.id, round(m.score, 5)) for m in service.search_text(q, top_k=4)] for q in QUERIES}
+    expected = {q: [(m.id, m.score) for m in service.search_text(q, top_k=4)] for q in QUERIES}
 
     def client_session(client_number: int) -> list[tuple[str, int, list]]:
         answers = []
@@ -20,7 +21,7 @@ def test_eight_clients_times_five_queries_are_all_answered_correctly(live_url, s
             for i in range(5):
                 query = QUERIES[(client_number + i) % len(QUERIES)]
                 response = http.get("/api/search", params={"text": query, "top_k": 4})
-                got = [(r["id"], round(r["score"], 5)) for r in response.json()["results"]]
+                got = [(r["id"], r["score"]) for r in response.json()["results"]]
                 answers.append((query, response.status_code, got))
         return answers
 
@@ -28,4 +29,8 @@ def test_eight_clients_times_five_queries_are_all_answered_correctly(live_url, s
         answers = [a for session in pool.map(client_session, range(8)) for a in session]
     assert len(answers) == 40
     assert all(status == 200 for _, status, _ in answers)
-    assert all(got == expected[query] for query, _, got in answers)
+    # The same moments in the same order; scores equal up to float32 noise (a matrix product split across another
+    # number of threads rounds differently in the last bit).
+    for query, _, got in answers:
+        assert [moment_id for moment_id, _ in got] == [moment_id for moment_id, _ in expected[query]]
+        assert [score for _, score in got] == pytest.approx([score for _, score in expected[query]], abs=1e-5)

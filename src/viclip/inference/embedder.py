@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from ..processing import VideoClip
+from .text_padding import trim_after_end_of_text
 
 VideoInput = VideoClip | str | tuple | dict | np.ndarray | torch.Tensor
 
@@ -137,7 +138,7 @@ class VideoTextEmbedder(Embedder):
                 f"the tokenizer produced token id {int(inputs['input_ids'].max())} but the model's vocabulary has "
                 f"{vocab_size} tokens: the processor does not belong to this model"
             )
-        return inputs
+        return trim_after_end_of_text(inputs)
 
     def preprocess(self, videos: Sequence[VideoInput]) -> torch.Tensor:
         """Clips (a :class:`~viclip.processing.VideoClip` or any spelling :meth:`VideoClip.coerce` accepts) or

@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..inference.text_padding import trim_after_end_of_text
 from ..processing import sample_frame_indices
 from .protocols import PROTOCOLS
 from .vbench import IMAGE_SIZE, NUM_FRAMES, OPENAI_CLIP_MEAN, OPENAI_CLIP_STD, vbench_frame_indices
@@ -156,7 +157,8 @@ class ViCLIPReward(nn.Module):
         """``(len(prompts), dim)`` L2-normalised float32 prompt features, cached per prompt (no gradient)."""
         missing = [p for p in dict.fromkeys(prompts) if p not in self._text_cache]
         if missing:
-            ids = self.processor(text=missing, return_tensors="pt")["input_ids"].to(self.mean.device)
+            ids = self.processor(text=missing, return_tensors="pt")["input_ids"]
+            ids = trim_after_end_of_text({"input_ids": ids})["input_ids"].to(self.mean.device)
             features = self.model.get_text_features(input_ids=ids).pooler_output
             for prompt, feature in zip(missing, F.normalize(features.float(), dim=-1)):
                 self._text_cache[prompt] = feature

@@ -21,6 +21,7 @@ from ..inference.engine import BatchSource, EngineSettings, WorkerSettings, embe
 from ..inference.loading import ModelSpec, resolve_model
 from ..inference.prepared import READ_COLUMNS, decode_prepared_batch
 from ..inference.store import Failure, clip_key
+from ..inference.text_padding import trim_after_end_of_text
 from ..processing.video_reading import DEFAULT_DECODE_TIMEOUT, DEFAULT_MAX_PIXELS
 from .inputs import ScoringRow
 from .protocols import ScoringProtocol, scoring_protocol
@@ -135,7 +136,7 @@ def text_features(spec: ModelSpec, processor: Any, texts: Sequence[str], batch_s
                     f"the tokenizer produced token id {int(ids.max())} but the model's vocabulary has {vocab_size} "
                     "tokens: the processor does not belong to this model"
                 )
-            ids = ids.to(device)
+            ids = trim_after_end_of_text({"input_ids": ids})["input_ids"].to(device)
             if project:
                 features = model(input_ids=ids).text_embeds
             else:
