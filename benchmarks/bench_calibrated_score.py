@@ -71,7 +71,7 @@ def main() -> None:
         columns[f"percentile ({reference})"] = np.asarray(result.percentiles, dtype=np.float64)
     for name, values in columns.items():
         matched, other = values[:n], values[n:]
-        print(f"\n{name}: ROC AUC {roc_auc(matched, other):.3f}")
+        print(f"\n{name}: ROC AUC {roc_auc(matched, other):.4f}")
         for fit, test in ((0, 1), (1, 0)):
             threshold = best_threshold(matched[halves[fit]], other[halves[fit]])
             print(
