@@ -106,6 +106,15 @@ def dataset_card(manifest: dict) -> str:
     """The README.md of a prepared folder: the YAML tells ``datasets`` (local or Hub) where the shards are."""
     settings = manifest["settings"]
     skipped = ", ".join(f"{k}={v}" for k, v in sorted(manifest["rows_skipped"].items())) or "none"
+    caption_list = manifest["annotations"].get("clips")
+    if caption_list:
+        title, tags = "Training-ready video clips from a caption list", "- video\n- viclip"
+        rows = f"caption-list rows (`{Path(caption_list).name}`)"
+        rights = "The captions and the videos are those of the caption list's owner; check their licences."
+    else:
+        title, tags = "Training-ready InternVid clips", "- video\n- internvid\n- viclip"
+        rows = "annotation rows"
+        rights = "InternVid annotations are CC BY-NC-SA 4.0; the videos belong to their YouTube owners."
     return f"""---
 configs:
 - config_name: default
@@ -113,19 +122,17 @@ configs:
   - split: train
     path: {SHARDS_DIR}/shard-*.parquet
 tags:
-- video
-- internvid
-- viclip
+{tags}
 ---
 
-# Training-ready InternVid clips (viclip prepared shards)
+# {title} (viclip prepared shards)
 
 Written by `viclip prepare` (format {FORMAT_VERSION}). Read with `viclip.data.load_prepared(path_or_repo)`.
 
-- {manifest["rows_written"]} clips written from {manifest["rows_read"]} annotation rows; skipped: {skipped}.
+- {manifest["rows_written"]} clips written from {manifest["rows_read"]} {rows}; skipped: {skipped}.
 - {settings["num_frames"]} frame segments, {settings["train_choices"]} training choices per segment, frames as
   JPEG (quality {settings["jpeg_quality"]}) at a short side of {settings["short_side"]} pixels.
-- InternVid annotations are CC BY-NC-SA 4.0; the videos belong to their YouTube owners.
+- {rights}
 """
 
 
