@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     prog: str = args._prog
     debug = getattr(args, "debug", False)
-    if missing := missing_extras(args._module):
+    if missing := missing_extras(args._module) or missing_flag_extras(args._module, args):
         print(f"{prog}: error: {missing}", file=sys.stderr)
         return EXIT_USAGE_ERROR
     try:
@@ -129,6 +129,23 @@ def missing_extras(module: ModuleType) -> str | None:
         f"this command needs the {named} extra{'s' if len(lacking) > 1 else ''} ({', '.join(modules)} not "
         f"installed): pip install 'viclip[{','.join(lacking)}]'"
     )
+
+
+def missing_flag_extras(module: ModuleType, args: argparse.Namespace) -> str | None:
+    """The one-line message for a flag whose work needs modules of an extra the command otherwise does not.
+
+    A command module may declare ``FLAG_EXTRAS = {"plot": ("eval", ("matplotlib",))}``: flag destination -> (the
+    extra to install, the modules the flag's work imports); checked, like ``EXTRA``, before any work."""
+    for flag, (extra, modules) in getattr(module, "FLAG_EXTRAS", {}).items():
+        if getattr(args, flag, None) is None:
+            continue
+        absent = [name for name in modules if importlib.util.find_spec(name) is None]
+        if absent:
+            return (
+                f"--{flag.replace('_', '-')} needs the '{extra}' extra ({', '.join(absent)} not installed): "
+                f"pip install 'viclip[{extra}]'"
+            )
+    return None
 
 
 @contextlib.contextmanager

@@ -32,6 +32,8 @@ from .options import (
 )
 
 EXTRA = None
+# --output-dir writes Parquet (pyarrow), --plot draws with matplotlib: only those runs need them.
+FLAG_EXTRAS = {"output_dir": ("data", ("pyarrow",)), "plot": ("eval", ("matplotlib",))}
 HELP = "score (video, text) pairs: VBench's ViCLIP dimensions exactly, or captioned clips for curation"
 EPILOG = (
     "examples: viclip score --protocol vbench --videos-path videos/ --model ./ViCLIP-L-14 --output-path out --name run1\n"

@@ -140,3 +140,22 @@ def test_the_extras_table_agrees_with_pyproject():
 def test_every_command_declares_its_extras():
     for module_name in COMMANDS.values():
         assert set(_extras_of(module_name)) <= set(EXTRA_MODULES), module_name
+
+
+@pytest.mark.parametrize(
+    ("hidden", "flags", "expected"),
+    [
+        ("matplotlib", ["--plot", "scores.png"], "--plot needs the 'eval' extra (matplotlib not installed): "
+         "pip install 'viclip[eval]'"),
+        ("pyarrow", ["--output-dir", "scored"], "--output-dir needs the 'data' extra (pyarrow not installed): "
+         "pip install 'viclip[data]'"),
+    ],
+)  # fmt: skip
+def test_a_flag_needing_an_extra_the_command_does_not_names_it_before_any_work(
+    hidden, flags, expected, tmp_path
+):
+    argv = ["score", "--inputs", "clips.csv", "--model", "missing-model", *flags]
+    results = _run_hiding([hidden], {("score",): argv, ("score", "plain"): argv[:5]}, tmp_path)
+    assert results["score"] == [2, f"viclip score: error: {expected}\n"]
+    assert results["score plain"] == [0, ""]  # without the flag the core install is enough
+    assert not any(tmp_path.iterdir())
