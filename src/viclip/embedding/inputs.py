@@ -17,6 +17,7 @@ from typing import Any
 
 from ..data.video_list import clip_from_row, list_videos, read_list_rows
 from ..processing import VideoClip, VideoDecodeError
+from ..processing.video_reading import DECODE_FAILURES
 
 LIST_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json")
 _SHARD_SUFFIXES = (".tar", ".parquet", ".arrow")
@@ -155,8 +156,12 @@ def probe_extent(path: str) -> VideoExtent:
                 return VideoExtent(declared)
             container.seek(0)
             end = _frames_end(container.demux(stream), stream, os.path.getsize(path))
-    except (av.FFmpegError, OSError, UnicodeDecodeError) as error:
-        raise VideoDecodeError(path, f"not a readable media file ({error})") from error
+    except VideoDecodeError:
+        raise
+    except DECODE_FAILURES as error:
+        raise VideoDecodeError(
+            path, f"not a readable media file ({type(error).__name__}: {error})"
+        ) from error
     if end <= 0:
         raise VideoDecodeError(path, "no frames in the video stream")
     if declared is not None and end < declared - _TRUNCATION_TOLERANCE_SEC:

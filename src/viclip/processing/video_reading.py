@@ -18,10 +18,12 @@ library and numpy at module level; ``av`` is imported when a video is read.
 """
 
 import bisect
+import contextlib
 import itertools
 import math
 import os
 import stat
+import struct
 import threading
 import warnings
 from collections.abc import Callable, Sequence
@@ -146,6 +148,33 @@ def _validate_range(path: str, start_sec: float | None, end_sec: float | None) -
         )
 
 
+# What PyAV/FFmpeg raise on damaged input besides av.FFmpegError (itself an OSError/ValueError subclass): attribute
+# errors on a stream without a codec context, EOFError, MemoryError from absurd dimensions, struct/Unicode errors
+# in metadata.
+DECODE_FAILURES = (
+    OSError,
+    ValueError,
+    IndexError,
+    AttributeError,
+    RuntimeError,
+    EOFError,
+    MemoryError,
+    struct.error,
+    TypeError,
+)
+
+
+@contextlib.contextmanager
+def decode_errors(path: str, doing: str = "decoding failed"):
+    """Every failure of PyAV/FFmpeg inside the block as a :class:`VideoDecodeError` naming ``path`` and the cause."""
+    try:
+        yield
+    except VideoDecodeError:
+        raise
+    except DECODE_FAILURES as error:
+        raise VideoDecodeError(path, f"{doing} ({type(error).__name__}: {error})") from error
+
+
 def open_video_file(path: str):
     """``av.open`` of a regular, non-empty file; anything else is a :class:`VideoDecodeError` naming what it is."""
     try:
@@ -165,10 +194,8 @@ def open_video_file(path: str):
         raise VideoDecodeError(path, f"is not a regular file (a {_file_kind(mode.st_mode)})")
     if mode.st_size == 0:
         raise VideoDecodeError(path, "file is empty")
-    try:
+    with decode_errors(path, "not a readable media file"):
         return av.open(path, metadata_errors="ignore")
-    except (av.FFmpegError, OSError, UnicodeDecodeError) as error:
-        raise VideoDecodeError(path, f"not a readable media file ({error})") from error
 
 
 def _file_kind(mode: int) -> str:
@@ -281,7 +308,6 @@ def read_video_clip(
         ClipRangeError: (a ``VideoDecodeError`` and ``ValueError``) negative times, ``start >= end``,
             or a range wholly outside the video.
     """
-    import av
 
     path = os.fspath(path)
     if not callable(sampling) and sampling not in SAMPLING_STRATEGIES:
@@ -304,7 +330,7 @@ def read_video_clip(
             )
         except VideoDecodeError:
             raise
-        except (av.FFmpegError, OSError, ValueError, IndexError, AttributeError, RuntimeError) as error:
+        except DECODE_FAILURES as error:
             raise VideoDecodeError(path, f"decoding failed ({type(error).__name__}: {error})") from error
         finally:
             container.close()

@@ -34,6 +34,7 @@ import numpy as np
 
 from ..processing import VideoDecodeError
 from ..processing.video_reading import (
+    DECODE_FAILURES,
     DEFAULT_DECODE_TIMEOUT,
     DEFAULT_MAX_PIXELS,
     check_frame_pixels,
@@ -73,7 +74,6 @@ class _Packet:
 def _video_packets(path: str, max_pixels: int | None = None) -> list[_Packet]:
     """The first video stream's packets in decode order (demuxed, not decoded); a stream whose frames are above
     ``max_pixels`` is refused from its header."""
-    import av
 
     try:
         with open_video_file(path) as container:
@@ -87,8 +87,12 @@ def _video_packets(path: str, max_pixels: int | None = None) -> list[_Packet]:
                 if packet.size > 0:
                     packets.append(_Packet(packet.pts, bool(packet.is_keyframe), bool(packet.is_discard)))
             return packets
-    except (av.FFmpegError, OSError, UnicodeDecodeError) as error:
-        raise VideoDecodeError(path, f"not a readable media file ({error})") from error
+    except VideoDecodeError:
+        raise
+    except DECODE_FAILURES as error:
+        raise VideoDecodeError(
+            path, f"not a readable media file ({type(error).__name__}: {error})"
+        ) from error
 
 
 def decord_frame_count(path: str | os.PathLike) -> int:
@@ -139,7 +143,6 @@ def read_vbench_frames(
 
 
 def _read_vbench_frames(path: str, num_frames: int, max_pixels: int | None) -> tuple[np.ndarray]:
-    import av
 
     packets = _video_packets(path, max_pixels)
     if not packets:
@@ -159,8 +162,10 @@ def _read_vbench_frames(path: str, num_frames: int, max_pixels: int | None) -> t
                 last_position, last_frame = position, frame
                 if position >= last_needed:
                     break
-    except (av.FFmpegError, OSError) as error:
-        raise VideoDecodeError(path, f"decoding failed ({error})") from error
+    except VideoDecodeError:
+        raise
+    except DECODE_FAILURES as error:
+        raise VideoDecodeError(path, f"decoding failed ({type(error).__name__}: {error})") from error
     if last_frame is None:
         raise VideoDecodeError(path, "no frames could be decoded")
     # Fewer frames decoded than the packets promised (an edit list's pre-roll): the last one stands in, as in decord.
