@@ -12,6 +12,7 @@ steps, then run: open the store, dispatch the clips not done yet to the engine, 
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
@@ -37,7 +38,15 @@ from ..inference.engine import (
 from ..inference.engine_choice import EngineChoice, choose_engine_settings
 from ..inference.loading import ModelSpec, resolve_model
 from ..inference.prepared import READ_COLUMNS, decode_prepared_batch, prepared_keys, prepared_shards
-from ..inference.store import FORMAT, ClipKey, EmbeddingStore, Failure, clip_key
+from ..inference.store import (
+    CRASHED_REASON,
+    DECODING_NOTE_FILE,
+    FORMAT,
+    ClipKey,
+    EmbeddingStore,
+    Failure,
+    clip_key,
+)
 from ..processing import ClipRangeWarning, VideoClip
 from ..processing.video_reading import DEFAULT_DECODE_TIMEOUT, DEFAULT_MAX_PIXELS
 from .inputs import expand_windows, probe_extent, resolve_inputs
@@ -310,9 +319,10 @@ def _run(plan: EmbedPlan) -> EmbedResult:
     store = EmbeddingStore(plan.output.output_dir)
     info = plan.store_info()
     todo, num_reused = _open_store(store, info, plan.clips.keys)
+    todo, crashed = _without_crashed_clips(store, todo)
     writer = _RowWriter(store, plan.model.spec, int(info["dim"]), plan.output)
-    failures = list(plan.clips.failures)
-    failures += writer.write(_dispatch(plan, todo), total=len(todo))
+    failures = [*plan.clips.failures, *crashed]
+    failures += writer.write(_dispatch(plan, todo, store), total=len(todo))
     store.write_failures(failures)  # listed there and in the result; the caller prints them (once)
     return EmbedResult(
         plan.output.output_dir,
@@ -338,17 +348,41 @@ def _open_store(
     return todo, len(keys) - len(todo)
 
 
-def _dispatch(plan: EmbedPlan, todo: list[ClipKey]) -> Iterator[dict[str, np.ndarray]]:
+def _without_crashed_clips(store: EmbeddingStore, todo: list[ClipKey]) -> tuple[list[ClipKey], list[Failure]]:
+    """``todo`` less the clips an earlier run died while decoding (their files unchanged), which are failures."""
+    crashed = store.crashed_clips()
+    if not crashed:
+        return todo, []
+    poisoned = set()
+    for key in todo:
+        if key in crashed:
+            with contextlib.suppress(OSError):
+                stat = os.stat(key[0])
+                if (stat.st_size, stat.st_mtime_ns) == crashed[key]:
+                    poisoned.add(key)
+    return [k for k in todo if k not in poisoned], [
+        Failure(*k, CRASHED_REASON) for k in todo if k in poisoned
+    ]
+
+
+def _dispatch(plan: EmbedPlan, todo: list[ClipKey], store: EmbeddingStore) -> Iterator[dict[str, np.ndarray]]:
     """The model's output batches for ``todo``, decoded from the video files or read from the prepared shards."""
     if not todo:
         return iter(())
     video_processor = plan.model.video_processor
     if plan.clips.prepared_files is None:
         limits = plan.model.decode_limits
+        # In-process decoding names its clip in the folder first, so that a crash in FFmpeg is not repeated by the
+        # rerun; Ray's decoding runs in worker processes (a crash there fails the task, not the driver).
+        note = str(store.root / DECODING_NOTE_FILE) if plan.engine.runner == "local" else None
         source = BatchSource(
             decode_clips,
             rows=_clip_columns(todo),
-            decode_kwargs={"video_processor": video_processor, "decode_limits": limits},
+            decode_kwargs={
+                "video_processor": video_processor,
+                "decode_limits": limits,
+                "decoding_note": note,
+            },
         )
     else:
         source = BatchSource(

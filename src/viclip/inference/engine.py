@@ -10,6 +10,8 @@ a zero embedding: one bad video never stops the run.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import math
 import os
 import time
@@ -166,13 +168,18 @@ def uint8_frames(pixel_values: Any) -> np.ndarray:
 
 
 def decode_clips(
-    batch: dict[str, np.ndarray], video_processor: Any, decode_limits: dict[str, Any] | None = None
+    batch: dict[str, np.ndarray],
+    video_processor: Any,
+    decode_limits: dict[str, Any] | None = None,
+    decoding_note: str | None = None,
 ) -> dict[str, np.ndarray]:
     """Decode each clip of ``batch`` (columns path/start_sec/end_sec, NaN = none; other columns pass through)
     into uint8 frames, resized and cropped by ``video_processor`` (the model worker normalises them), with the
     file's size and modification time; a clip that cannot be read gets zero pixels and its ``error``.
 
-    ``decode_limits``: the processor's ``decode_timeout`` / ``max_pixels`` (not given: the reader's defaults)."""
+    ``decode_limits``: the processor's ``decode_timeout`` / ``max_pixels`` (not given: the reader's defaults).
+    ``decoding_note``: a file that names the clip being decoded while it is (see
+    :meth:`~viclip.inference.store.EmbeddingStore.crashed_clips`); removed when the batch is done."""
     count = len(batch["path"])
     size = video_processor.size
     shape = (video_processor.num_frames, 3, size["height"], size["width"])
@@ -186,6 +193,8 @@ def decode_clips(
             clip = VideoClip(
                 path, optional_seconds(batch["start_sec"][i]), optional_seconds(batch["end_sec"][i])
             )
+            if decoding_note is not None:
+                _note_decoding(decoding_note, clip, stat)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ClipRangeWarning)
                 out = video_processor(
@@ -198,6 +207,9 @@ def decode_clips(
             pixels[i] = uint8_frames(out["pixel_values_videos"][0])
         except Exception as error:  # one bad video never stops the run: it is listed instead
             errors[i] = f"{type(error).__name__}: {error}"
+    if decoding_note is not None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(decoding_note)
     return {
         **batch,
         "path": np.asarray(batch["path"]).astype(str),
@@ -208,6 +220,16 @@ def decode_clips(
         "file_mtime_ns": mtimes,
         "error": np.asarray(errors, dtype=object).astype(str),
     }
+
+
+def _note_decoding(note: str, clip: VideoClip, stat: os.stat_result) -> None:
+    """Name ``clip`` in ``note`` before decoding it: if native code kills the process, the next run knows which."""
+    entry = {"path": clip.path, "start_sec": clip.start_sec, "end_sec": clip.end_sec,
+             "file_size": stat.st_size, "file_mtime_ns": stat.st_mtime_ns}  # fmt: skip
+    temporary = f"{note}.tmp"
+    with open(temporary, "w", encoding="utf-8") as file:
+        json.dump(entry, file)
+    os.replace(temporary, note)
 
 
 # --- runners ------------------------------------------------------------------------------------------------------

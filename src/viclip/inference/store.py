@@ -6,6 +6,8 @@ Layout of ``output_dir``::
     embedding_info.json     model, revision, fingerprint, preprocessing, window/stride, dimension
     data/part-*.parquet     rows: path, start_sec, end_sec, embedding, model, model_revision, file_size, file_mtime_ns
     failures.jsonl          clips of the last run that could not be read, with the reason
+    decoding.json           the clip the in-process engine is decoding right now (gone when a run ends)
+    crashed.jsonl           clips a run died while decoding (a crash in native code): listed, not decoded again
 
 Every file is written under a temporary name and renamed, so a run killed at any moment leaves only whole part
 files; a rerun reads them to learn which clips are done. A clip is keyed by ``(path, start_sec, end_sec)`` as
@@ -32,6 +34,9 @@ from ..errors import ViCLIPError
 
 INFO_FILE = "embedding_info.json"
 FAILURES_FILE = "failures.jsonl"
+DECODING_NOTE_FILE = "decoding.json"
+CRASHED_FILE = "crashed.jsonl"
+CRASHED_REASON = "the previous run stopped while decoding it"
 DATA_DIR = "data"
 FORMAT = "viclip-embeddings/1"
 
@@ -224,6 +229,27 @@ class EmbeddingStore:
     def write_failures(self, failures: Sequence[Failure]) -> None:
         lines = "".join(json.dumps(f.to_dict()) + "\n" for f in failures)
         atomic_write_bytes(self.root / FAILURES_FILE, lines.encode())
+
+    def crashed_clips(self) -> dict[ClipKey, tuple[int, int]]:
+        """The clips a run died while decoding, with the file's ``(size, mtime_ns)`` then.
+
+        A run that finds the decoding note of a run that died (a segfault or abort inside FFmpeg ends the process
+        before it can list the clip) moves it into ``crashed.jsonl``, so no later run decodes that file again
+        while it is unchanged."""
+        note, crashed = self.root / DECODING_NOTE_FILE, self.root / CRASHED_FILE
+        entries = (
+            [json.loads(line) for line in crashed.read_text().splitlines() if line.strip()]
+            if crashed.is_file()
+            else []
+        )
+        if note.is_file():
+            entries.append(json.loads(note.read_text()))
+            atomic_write_bytes(crashed, "".join(json.dumps(e) + "\n" for e in entries).encode())
+            note.unlink()
+        return {
+            clip_key(e["path"], e["start_sec"], e["end_sec"]): (int(e["file_size"]), int(e["file_mtime_ns"]))
+            for e in entries
+        }
 
     def read_failures(self) -> list[Failure]:
         path = self.root / FAILURES_FILE
