@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from viclip.embedding import EmbeddingMismatchError, embed_videos, load_embeddings
-from viclip.inference.store import embedding_matrix
+from viclip.inference.store import CRASHED_REASON, embedding_matrix
 
 GOOD_VIDEOS = ["blue.mp4", "long.mp4", "red.mp4", "sub/green.mp4"]
 BAD_VIDEOS = ["broken.mp4", "empty.mp4"]
@@ -204,10 +204,15 @@ def test_kill_9_then_rerun_completes_without_duplicates(runner, request, video_d
         engine=runner,
         progress=False,
     )
-    assert result.num_reused >= parts_at_kill and result.num_reused + result.num_embedded == 23
+    # A run killed while decoding cannot tell a kill from a crash in FFmpeg: the in-process engine's rerun lists the
+    # clip it was decoding (see test_poison_file.py) and does every other.
+    crashed = [f for f in result.failures if f.error == CRASHED_REASON]
+    assert len(result.failures) == len(crashed) <= (1 if runner == "local" else 0)
+    assert result.num_reused >= parts_at_kill
+    assert result.num_reused + result.num_embedded + len(crashed) == 23
     columns, _ = _rows(output)
     keys = list(zip(columns["path"], columns["start_sec"], columns["end_sec"]))
-    assert len(keys) == len(set(keys)) == 23
+    assert len(keys) == len(set(keys)) == 23 - len(crashed)
     assert not [p for p in output.rglob("*") if p.name.endswith(".tmp")]
 
 

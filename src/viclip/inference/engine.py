@@ -185,31 +185,33 @@ def decode_clips(
     shape = (video_processor.num_frames, 3, size["height"], size["width"])
     pixels = np.zeros((count, *shape), dtype=np.uint8)
     errors, file_sizes, mtimes = [""] * count, np.zeros(count, np.int64), np.zeros(count, np.int64)
-    for i in range(count):
-        path = str(batch["path"][i])
-        try:
-            stat = os.stat(path)  # before decoding: a file rewritten meanwhile gets a newer stamp
-            file_sizes[i], mtimes[i] = stat.st_size, stat.st_mtime_ns
-            clip = VideoClip(
-                path, optional_seconds(batch["start_sec"][i]), optional_seconds(batch["end_sec"][i])
-            )
-            if decoding_note is not None:
-                _note_decoding(decoding_note, clip, stat)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ClipRangeWarning)
-                out = video_processor(
-                    videos=[clip],
-                    return_tensors="pt",
-                    num_threads=1,
-                    **FRAMES_BEFORE_NORMALISATION,
-                    **(decode_limits or {}),
+    try:
+        for i in range(count):
+            path = str(batch["path"][i])
+            try:
+                stat = os.stat(path)  # before decoding: a file rewritten meanwhile gets a newer stamp
+                file_sizes[i], mtimes[i] = stat.st_size, stat.st_mtime_ns
+                clip = VideoClip(
+                    path, optional_seconds(batch["start_sec"][i]), optional_seconds(batch["end_sec"][i])
                 )
-            pixels[i] = uint8_frames(out["pixel_values_videos"][0])
-        except Exception as error:  # one bad video never stops the run: it is listed instead
-            errors[i] = f"{type(error).__name__}: {error}"
-    if decoding_note is not None:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(decoding_note)
+                if decoding_note is not None:
+                    _note_decoding(decoding_note, clip, stat)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ClipRangeWarning)
+                    out = video_processor(
+                        videos=[clip],
+                        return_tensors="pt",
+                        num_threads=1,
+                        **FRAMES_BEFORE_NORMALISATION,
+                        **(decode_limits or {}),
+                    )
+                pixels[i] = uint8_frames(out["pixel_values_videos"][0])
+            except Exception as error:  # one bad video never stops the run: it is listed instead
+                errors[i] = f"{type(error).__name__}: {error}"
+    finally:  # a Python exception or Ctrl-C is not a crash in the decoder: no note is left
+        if decoding_note is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(decoding_note)
     return {
         **batch,
         "path": np.asarray(batch["path"]).astype(str),
