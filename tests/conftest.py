@@ -3,7 +3,17 @@ generated videos (PyAV/libx264)."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
+
+# Each pytest-xdist worker gets its own Hugging Face and viclip caches (set before datasets is imported): two
+# workers must not write the same datasets cache files, nor read each other's.
+if worker := os.environ.get("PYTEST_XDIST_WORKER"):
+    _caches = Path(tempfile.gettempdir()) / f"viclip-tests-{os.getpid()}-{worker}"
+    os.environ["HF_HOME"] = str(_caches / "hf")
+    os.environ["HF_DATASETS_CACHE"] = str(_caches / "datasets")
+    os.environ["VICLIP_CACHE"] = str(_caches / "viclip")
 
 import numpy as np
 import pytest
