@@ -17,7 +17,7 @@ from typing import Any
 
 from ..data.video_list import clip_from_row, list_videos, read_list_rows
 from ..processing import VideoClip, VideoDecodeError
-from ..processing.video_reading import DECODE_FAILURES
+from ..processing.video_reading import decode_errors
 
 LIST_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json")
 _SHARD_SUFFIXES = (".tar", ".parquet", ".arrow")
@@ -146,22 +146,18 @@ def probe_extent(path: str) -> VideoExtent:
 
     if not os.path.isfile(path):
         raise VideoDecodeError(path, "file not found")
-    try:
-        with av.open(path, metadata_errors="ignore") as container:
-            if not container.streams.video:
-                raise VideoDecodeError(path, "no video stream in the file")
-            stream = container.streams.video[0]
-            declared = _declared_duration(container, stream)
-            if declared is not None and _frames_reach(container, stream, declared, os.path.getsize(path)):
-                return VideoExtent(declared)
-            container.seek(0)
-            end = _frames_end(container.demux(stream), stream, os.path.getsize(path))
-    except VideoDecodeError:
-        raise
-    except DECODE_FAILURES as error:
-        raise VideoDecodeError(
-            path, f"not a readable media file ({type(error).__name__}: {error})"
-        ) from error
+    with (
+        decode_errors(path, "not a readable media file"),
+        av.open(path, metadata_errors="ignore") as container,
+    ):
+        if not container.streams.video:
+            raise VideoDecodeError(path, "no video stream in the file")
+        stream = container.streams.video[0]
+        declared = _declared_duration(container, stream)
+        if declared is not None and _frames_reach(container, stream, declared, os.path.getsize(path)):
+            return VideoExtent(declared)
+        container.seek(0)
+        end = _frames_end(container.demux(stream), stream, os.path.getsize(path))
     if end <= 0:
         raise VideoDecodeError(path, "no frames in the video stream")
     if declared is not None and end < declared - _TRUNCATION_TOLERANCE_SEC:

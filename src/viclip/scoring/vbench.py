@@ -38,6 +38,7 @@ from ..processing.video_reading import (
     DEFAULT_DECODE_TIMEOUT,
     DEFAULT_MAX_PIXELS,
     check_frame_pixels,
+    decode_errors,
     open_video_file,
     run_with_deadline,
     stop_if_abandoned,
@@ -75,24 +76,17 @@ def _video_packets(path: str, max_pixels: int | None = None) -> list[_Packet]:
     """The first video stream's packets in decode order (demuxed, not decoded); a stream whose frames are above
     ``max_pixels`` is refused from its header."""
 
-    try:
-        with open_video_file(path) as container:
-            if not container.streams.video:
-                raise VideoDecodeError(path, "no video stream in the file")
-            stream = container.streams.video[0]
-            check_frame_pixels(path, stream, max_pixels)
-            packets = []
-            for packet in container.demux(stream):
-                stop_if_abandoned()
-                if packet.size > 0:
-                    packets.append(_Packet(packet.pts, bool(packet.is_keyframe), bool(packet.is_discard)))
-            return packets
-    except VideoDecodeError:
-        raise
-    except DECODE_FAILURES as error:
-        raise VideoDecodeError(
-            path, f"not a readable media file ({type(error).__name__}: {error})"
-        ) from error
+    with decode_errors(path, "not a readable media file"), open_video_file(path) as container:
+        if not container.streams.video:
+            raise VideoDecodeError(path, "no video stream in the file")
+        stream = container.streams.video[0]
+        check_frame_pixels(path, stream, max_pixels)
+        packets = []
+        for packet in container.demux(stream):
+            stop_if_abandoned()
+            if packet.size > 0:
+                packets.append(_Packet(packet.pts, bool(packet.is_keyframe), bool(packet.is_discard)))
+        return packets
 
 
 def decord_frame_count(path: str | os.PathLike) -> int:
