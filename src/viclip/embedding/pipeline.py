@@ -12,7 +12,6 @@ steps, then run: open the store, dispatch the clips not done yet to the engine, 
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import time
@@ -351,18 +350,19 @@ def _open_store(
 def _without_crashed_clips(store: EmbeddingStore, todo: list[ClipKey]) -> tuple[list[ClipKey], list[Failure]]:
     """``todo`` less the clips an earlier run died while decoding (their files unchanged), which are failures."""
     crashed = store.crashed_clips()
-    if not crashed:
-        return todo, []
-    poisoned = set()
-    for key in todo:
-        if key in crashed:
-            with contextlib.suppress(OSError):
-                stat = os.stat(key[0])
-                if (stat.st_size, stat.st_mtime_ns) == crashed[key]:
-                    poisoned.add(key)
+    poisoned = {key for key in todo if key in crashed and _file_stamp(key[0]) == crashed[key]}
     return [k for k in todo if k not in poisoned], [
         Failure(*k, CRASHED_REASON) for k in todo if k in poisoned
     ]
+
+
+def _file_stamp(path: str) -> tuple[int, int] | None:
+    """``(size, mtime_ns)`` of ``path``, or None when it cannot be seen."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
 
 
 def _dispatch(plan: EmbedPlan, todo: list[ClipKey], store: EmbeddingStore) -> Iterator[dict[str, np.ndarray]]:

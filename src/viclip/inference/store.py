@@ -237,9 +237,8 @@ class EmbeddingStore:
         before it can list the clip) moves it into ``crashed.jsonl``, so no later run decodes that file again
         while it is unchanged."""
         note, crashed = self.root / DECODING_NOTE_FILE, self.root / CRASHED_FILE
-        Path(f"{note}.tmp").unlink(
-            missing_ok=True
-        )  # a note cut short by the kill: the clip before it was done
+        # A note cut short by the kill: the clip it would have named was not decoded yet.
+        Path(f"{note}.tmp").unlink(missing_ok=True)
         entries = (
             [json.loads(line) for line in crashed.read_text().splitlines() if line.strip()]
             if crashed.is_file()

@@ -308,7 +308,6 @@ def read_video_clip(
         ClipRangeError: (a ``VideoDecodeError`` and ``ValueError``) negative times, ``start >= end``,
             or a range wholly outside the video.
     """
-
     path = os.fspath(path)
     if not callable(sampling) and sampling not in SAMPLING_STRATEGIES:
         raise ValueError(f"sampling must be one of {SAMPLING_STRATEGIES} or a function, got {sampling!r}")
@@ -323,17 +322,10 @@ def read_video_clip(
     _validate_range(path, start_sec, end_sec)
 
     def read() -> tuple:
-        container = open_video_file(path)
-        try:
+        with decode_errors(path, "decoding failed"), open_video_file(path) as container:
             return _read_clip(
                 container, path, start_sec, end_sec, int(num_frames), sampling, seed, num_threads, max_pixels
             )
-        except VideoDecodeError:
-            raise
-        except DECODE_FAILURES as error:
-            raise VideoDecodeError(path, f"decoding failed ({type(error).__name__}: {error})") from error
-        finally:
-            container.close()
 
     frames, info, clamped_from = run_with_deadline(path, timeout, read)
     if clamped_from is not None:  # warned here, in the caller's thread, pointing at the caller

@@ -34,7 +34,6 @@ import numpy as np
 
 from ..processing import VideoDecodeError
 from ..processing.video_reading import (
-    DECODE_FAILURES,
     DEFAULT_DECODE_TIMEOUT,
     DEFAULT_MAX_PIXELS,
     check_frame_pixels,
@@ -75,7 +74,6 @@ class _Packet:
 def _video_packets(path: str, max_pixels: int | None = None) -> list[_Packet]:
     """The first video stream's packets in decode order (demuxed, not decoded); a stream whose frames are above
     ``max_pixels`` is refused from its header."""
-
     with decode_errors(path, "not a readable media file"), open_video_file(path) as container:
         if not container.streams.video:
             raise VideoDecodeError(path, "no video stream in the file")
@@ -137,7 +135,6 @@ def read_vbench_frames(
 
 
 def _read_vbench_frames(path: str, num_frames: int, max_pixels: int | None) -> tuple[np.ndarray]:
-
     packets = _video_packets(path, max_pixels)
     if not packets:
         raise VideoDecodeError(path, "no video packets in the file")
@@ -145,21 +142,16 @@ def _read_vbench_frames(path: str, num_frames: int, max_pixels: int | None) -> t
     wanted, last_needed = set(positions), max(positions)
     frames: dict[int, np.ndarray] = {}
     last_position, last_frame = -1, None
-    try:
-        with open_video_file(path) as container:
-            stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
-            for position, frame in enumerate(container.decode(stream)):
-                stop_if_abandoned()
-                if position in wanted:
-                    frames[position] = frame.to_ndarray(format="rgb24")
-                last_position, last_frame = position, frame
-                if position >= last_needed:
-                    break
-    except VideoDecodeError:
-        raise
-    except DECODE_FAILURES as error:
-        raise VideoDecodeError(path, f"decoding failed ({type(error).__name__}: {error})") from error
+    with decode_errors(path, "decoding failed"), open_video_file(path) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        for position, frame in enumerate(container.decode(stream)):
+            stop_if_abandoned()
+            if position in wanted:
+                frames[position] = frame.to_ndarray(format="rgb24")
+            last_position, last_frame = position, frame
+            if position >= last_needed:
+                break
     if last_frame is None:
         raise VideoDecodeError(path, "no frames could be decoded")
     # Fewer frames decoded than the packets promised (an edit list's pre-roll): the last one stands in, as in decord.
