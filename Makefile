@@ -19,7 +19,7 @@ lint: setup
 	$(PY) -m ruff format --check $(LINTED)
 
 test: lint
-	$(PY) -m pytest -q -n 2 --dist loadfile
+	$(PY) -m pytest -q
 
 demo: setup
 	$(VENV)/bin/viclip demo
