@@ -206,6 +206,7 @@ class BlockResult:
     first_line: str
     status: str  # "passed", "failed", "skipped", "shown" (not a language that runs), "running", "not run"
     seconds: float = 0.0
+    cpu_s: float = 0.0  # user + system, with the processes the block started
     detail: str = ""  # the reason of a skip, the step that failed
     stdout: str = ""
     stderr: str = ""
@@ -284,6 +285,12 @@ def _run_forked(request: dict, hf_link: Path) -> dict:
     return {"exit_code": os.waitstatus_to_exitcode(wait_status), "timed_out": False, "cpu_s": _cpu(usage)}
 
 
+def _cpu_so_far() -> float:
+    import resource
+
+    return sum(_cpu(resource.getrusage(who)) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+
+
 def _cpu(usage) -> float:
     """CPU seconds of the page's child and the processes it waited for (user + system)."""
     return round(usage.ru_utime + usage.ru_stime, 2)
@@ -309,7 +316,7 @@ def run_page(request: dict) -> int:
     namespace: dict = {"__name__": "__main__"}
     blocks = [Block(**block) for block in request["blocks"]]
     results = [
-        BlockResult(b.line, b.language, b.first_line, _initial_status(b), 0, b.skip_reason or "")
+        BlockResult(b.line, b.language, b.first_line, _initial_status(b), detail=b.skip_reason or "")
         for b in blocks
     ]
     failed = False
@@ -319,7 +326,7 @@ def run_page(request: dict) -> int:
         result.status = "running"
         _write_results(log_dir, results)
         out_path, err_path = log_dir / f"{block.line}.out", log_dir / f"{block.line}.err"
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), _cpu_so_far()
         with _redirected(out_path, err_path):
             error = (
                 _run_python(block, namespace, request["page_file"]) if block.language == "python" else None
@@ -327,6 +334,7 @@ def run_page(request: dict) -> int:
             if block.language == "bash":
                 error = _run_bash(block, result)
         result.seconds = round(time.perf_counter() - start, 3)
+        result.cpu_s = round(_cpu_so_far() - start_cpu, 3)
         result.stdout, result.stderr = _tail(out_path), _tail(err_path)
         result.status, result.detail = ("failed", error) if error else ("passed", "")
         if error:

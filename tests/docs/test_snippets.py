@@ -68,7 +68,8 @@ def test_page_snippets_run(page: Path, run_page, snippet_server, record_property
     print(f"{page}: {answer['cpu_s']} CPU s")
     for result in results:
         print(
-            f"{page}:{result['line']} {result['status']} {result['seconds']:.2f} s  {result['first_line'][:60]}"
+            f"{page}:{result['line']} {result['status']} {result['seconds']:.2f} s {result['cpu_s']:.2f} CPU s"
+            f"  {result['first_line'][:50]}"
         )
     if message := failure_report(str(page), results, answer, snippet_server.log_path):
         pytest.fail(message, pytrace=False)
