@@ -136,3 +136,18 @@ def run_page(snippet_kit, snippet_server, tmp_path) -> Callable[..., tuple[dict,
         return json.loads(answer), results
 
     return run
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Lists the skipped blocks with their reasons (from the page tests' ``skipped_blocks`` property)."""
+    skipped = [
+        line
+        for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", [])
+        for name, lines in getattr(report, "user_properties", [])
+        if name == "skipped_blocks"
+        for line in lines
+    ]
+    if skipped:
+        terminalreporter.write_sep("-", f"{len(skipped)} documentation blocks skipped")
+        for line in skipped:
+            terminalreporter.write_line(line)
