@@ -133,6 +133,11 @@ def run_page(snippet_kit, snippet_server, tmp_path) -> Callable[..., tuple[dict,
             pytest.fail(f"the snippet server stopped:\n{snippet_server.log_path.read_text()[-4000:]}")
         results_path = log_dir / "results.json"
         results = json.loads(results_path.read_text()) if results_path.exists() else []
+        for result in results:
+            if result["status"] == "running":  # cut short (a timeout, a crash): what it printed so far
+                for stream in ("stdout", "stderr"):
+                    output = log_dir / f"{result['line']}.{stream[3:]}"
+                    result[stream] = output.read_text(errors="replace")[-6000:] if output.exists() else ""
         return json.loads(answer), results
 
     return run

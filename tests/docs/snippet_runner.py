@@ -388,18 +388,23 @@ def _tail(path: Path, limit: int = 6000) -> str:
 
 
 def _run_python(block: Block, namespace: dict, page_file: str) -> str | None:
-    # Padded so that the code's line numbers are the page's: a traceback quotes the page itself.
-    code = compile("\n" * (block.line - 1) + block.source, page_file, "exec")
     try:
-        exec(code, namespace)
+        # Padded so that the code's line numbers are the page's: a traceback quotes the page itself.
+        exec(compile("\n" * (block.line - 1) + block.source, page_file, "exec"), namespace)
     except SystemExit as stop:
-        if stop.code not in (None, 0):
-            traceback.print_exc()
-            return f"the block called sys.exit({stop.code!r})"
+        if stop.code in (None, 0):
+            return None
+        _print_traceback(stop)
+        return f"the block called sys.exit({stop.code!r})"
     except BaseException as error:
-        traceback.print_exc()
+        _print_traceback(error)
         return f"{type(error).__name__}: {error}".splitlines()[0]
     return None
+
+
+def _print_traceback(error: BaseException) -> None:
+    """The traceback from the block's own frames on (not this runner's ``exec``)."""
+    traceback.print_exception(type(error), error, error.__traceback__.tb_next or error.__traceback__)
 
 
 def _run_bash(block: Block, result: BlockResult) -> str | None:

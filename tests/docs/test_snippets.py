@@ -189,14 +189,43 @@ def test_python_traceback_quotes_the_page_line(run_page, tmp_path):
     page.write_text("Text.\n\n```python\nx = 1\nraise ValueError(f'bad {x}')\n```\n")
     _, results = run_page(page, read_blocks(page.read_text(), "page.md"))
     assert results[0]["detail"] == "ValueError: bad 1"
-    assert f'File "{page}", line 5' in results[0]["stderr"]
-    assert "raise ValueError(f'bad {x}')" in results[0]["stderr"]
+    assert results[0]["stderr"].splitlines()[1:3] == [
+        f'  File "{page}", line 5, in <module>',
+        "    raise ValueError(f'bad {x}')",
+    ]
+
+
+def test_syntax_error_in_a_python_block_names_the_page_line(run_page, tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("```python\nx = (1,\n```\n")
+    _, results = run_page(page, read_blocks(page.read_text(), "page.md"))
+    assert results[0]["status"] == "failed"
+    assert results[0]["detail"].startswith("SyntaxError: '(' was never closed")
+    assert f'File "{page}", line 2' in results[0]["stderr"]
 
 
 def test_page_that_outlives_its_timeout_names_the_block(run_page, tmp_path, snippet_server):
     page = tmp_path / "page.md"
-    page.write_text("```python\nx = 1\n```\n\n```bash\nsleep 30\n```\n")
+    page.write_text("```python\nx = 1\n```\n\n```bash\necho started >&2\nsleep 30\n```\n")
     answer, results = run_page(page, read_blocks(page.read_text(), "page.md"), timeout=1)
     assert answer["timed_out"]
     message = failure_report("page.md", results, answer, snippet_server.log_path)
-    assert message.startswith("page.md:6: the ```bash block `sleep 30` timed out")
+    assert message.startswith("page.md:6: the ```bash block `echo started >&2` timed out")
+    assert "--- stderr ---\nstarted" in message
+
+
+def test_a_pages_caches_are_inside_its_folder(run_page, tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text(
+        "```python\n"
+        "import os\n"
+        "from datasets import config\n"
+        "from huggingface_hub import constants\n"
+        "here = os.path.realpath('.cache/huggingface')\n"
+        "print(os.path.realpath(constants.HF_HUB_CACHE).startswith(here),\n"
+        "      os.path.realpath(config.HF_DATASETS_CACHE).startswith(here),\n"
+        "      os.environ['VICLIP_CACHE'] == os.path.abspath('.cache/viclip'))\n"
+        "```\n"
+    )
+    _, results = run_page(page, read_blocks(page.read_text(), "page.md"))
+    assert results[0]["stdout"].strip() == "True True True"
