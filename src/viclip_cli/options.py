@@ -118,14 +118,16 @@ def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--optimize",
-        choices=["none", "compile", "openvino"],
+        choices=["none", "compile", "openvino", "onnx-int8"],
         default="none",
-        help="compile: torch.compile the video tower, for a GPU or a CPU with native bf16 (AMX, AVX512-BF16: "
-        "about 1.4x with bf16 on an AMX Xeon; 0.86x in float32 on an AVX2 EPYC); each job compiles once, for "
-        "30-60 s, so it pays off on long jobs only. openvino: the video tower in float32 on OpenVINO, for x86 "
-        "CPUs without native bf16 (1.15x torch float32, same embedding, on an AVX-512 EPYC; AVX2-only CPUs not "
-        "measured yet: docs/cpu.md); converted once per model and cached under $VICLIP_CACHE or "
-        "$HF_HOME/viclip (needs pip install 'viclip[cpu]')",
+        help="none (default): the model as loaded, float32's embedding. compile: torch.compile the video tower, "
+        "for a GPU or a CPU with native bf16 (AMX, AVX512-BF16: about 1.4x with bf16 on an AMX Xeon; 0.86x in "
+        "float32 on an AVX2-only EPYC); each job compiles once, for 30-60 s, so it pays off on long jobs only. "
+        "onnx-int8: the video tower in int8 on ONNX Runtime (cosine >= 0.999 to float32), for CPUs without "
+        "native bf16 (1.7-1.8x torch float32 on an AVX-512 VNNI EPYC; AVX2-only CPUs not measured yet). "
+        "openvino: the video tower in float32 on OpenVINO, same embedding, for CPUs without native bf16 (1.15x "
+        "on an AVX-512 EPYC). Both CPU runtimes export the tower once per model, cached under $VICLIP_CACHE or "
+        "$HF_HOME/viclip, and need pip install 'viclip[cpu]'; figures per CPU kind: docs/cpu.md",
     )
 
 
@@ -137,8 +139,8 @@ def engine_options(args: argparse.Namespace) -> dict[str, object]:
         raise UsageError(f"--num-gpus must be 0 or more, got {args.num_gpus}")
     if args.engine == "local" and (args.ray_address or args.num_gpus):
         raise UsageError("--engine local runs in this process: drop --ray-address/--num-gpus")
-    if getattr(args, "optimize", None) == "openvino":
-        check_openvino(args)
+    if getattr(args, "optimize", None) in CPU_RUNTIMES:
+        check_cpu_runtime(args)
     return {
         "engine": None if args.engine == "auto" else args.engine,
         "ray_address": args.ray_address,
@@ -204,14 +206,23 @@ def parse_dtype_name(value: str) -> str:
     return name
 
 
-def check_openvino(args: argparse.Namespace) -> None:
-    """``--optimize openvino`` needs the ``cpu`` extra and the CPU: one line saying so, before any work."""
+# --optimize choices that run the video tower on a CPU runtime of the ``cpu`` extra: its modules and name.
+CPU_RUNTIMES = {
+    "openvino": (("openvino",), "OpenVINO"),
+    "onnx-int8": (("onnx", "onnxruntime"), "ONNX Runtime"),
+}
+
+
+def check_cpu_runtime(args: argparse.Namespace) -> None:
+    """``--optimize openvino``/``onnx-int8`` need the ``cpu`` extra and the CPU: one line saying so, before any
+    work."""
     import importlib.util
 
-    if importlib.util.find_spec("openvino") is None:
-        raise UsageError("--optimize openvino needs OpenVINO: pip install 'viclip[cpu]'")
+    modules, name = CPU_RUNTIMES[args.optimize]
+    if any(importlib.util.find_spec(module) is None for module in modules):
+        raise UsageError(f"--optimize {args.optimize} needs {name}: pip install 'viclip[cpu]'")
     if args.num_gpus or (args.device and not str(args.device).startswith("cpu")):
-        raise UsageError("--optimize openvino runs the model on the CPU: drop --device/--num-gpus")
+        raise UsageError(f"--optimize {args.optimize} runs the model on the CPU: drop --device/--num-gpus")
 
 
 def command_dtype(args: argparse.Namespace, device: str | None) -> str:

@@ -286,7 +286,10 @@ def _run_pairs(args, device, optimize) -> int:
             print(f"{args._prog}: warning: skipped {where}: {reason}", file=sys.stderr)
         summary = result.summary()
     _warn(args, failures)
-    print(f"{summary}\n{choice.summary()}")
+    from viclip.inference.dtype_choice import choose_dtype
+
+    # The Scorer's own choice (the same function of the same arguments), said with its reason.
+    print(f"{summary}\n{choice.summary()}\n{choose_dtype(args.dtype, device, optimize=optimize).summary()}")
     if not scores and failures:
         raise CommandError("no pair could be scored")
     if args.plot is not None and scores:

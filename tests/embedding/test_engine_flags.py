@@ -90,7 +90,7 @@ def _engine_help(command: str) -> str:
 
 
 def test_embed_and_score_share_one_engine_group_with_optimize():
-    assert "--optimize {none,compile,openvino}" in _engine_help("embed")
+    assert "--optimize {none,compile,openvino,onnx-int8}" in _engine_help("embed")
     assert _engine_help("embed") == _engine_help("score")
     args = build_parser().parse_args(["score", "--videos-path", "v", "--model", "m", "--optimize", "compile"])
     assert args.optimize == "compile"

@@ -121,13 +121,18 @@ def choose_dtype(
         device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...; ``None``: CUDA when present, else the CPU.
         cpu: the CPU to decide for (default: this machine's, :func:`cpu_kind`).
         gpu_bf16: whether the GPU computes bf16 (default: ``torch.cuda.is_bf16_supported()``).
-        optimize: the job's ``optimize``; ``"openvino"`` computes in float32, so auto gives float32.
+        optimize: the job's ``optimize``; ``"openvino"`` and ``"onnx-int8"`` take float32 (and compute in
+            float32 or int8), so auto gives float32.
     """
     if requested not in (None, "auto"):
         name = canonical_dtype(requested)
         return DtypeChoice(name, "--dtype " + name)
     if optimize == "openvino":
         return DtypeChoice("float32", "auto: --optimize openvino computes in float32")
+    if optimize == "onnx-int8":
+        return DtypeChoice(
+            "float32", "auto: --optimize onnx-int8 runs the video tower in int8, the rest in float32"
+        )
     if device is None:
         device = "cuda" if torch.cuda.is_available() else "cpu"
     kind = torch.device(device).type
