@@ -95,6 +95,16 @@ def cpu_kind() -> CpuKind:
     )
 
 
+@functools.cache
+def cpu_has_vnni() -> bool:
+    """Whether this CPU has VNNI (``avx512_vnni`` or ``avx_vnni``): int8 dot products of unsigned by signed bytes
+    summed in 32 bits, where older AVX2/AVX-512 code sums pairs in 16 bits and can saturate."""
+    answer = _torch_helper("_is_vnni_supported")
+    if answer is None:
+        answer = bool(_cpuinfo()[0] & {"avx512_vnni", "avx_vnni"})
+    return answer
+
+
 @dataclass(frozen=True)
 class DtypeChoice:
     """The compute dtype of a job and why."""

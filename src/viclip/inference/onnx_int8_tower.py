@@ -1,14 +1,14 @@
 """The video tower in int8 on ONNX Runtime (``optimize="onnx-int8"``): the fast path for CPUs without native bf16.
 
 The tower (video encoder and projection) is exported to ONNX and its linear layers and patch embedding quantized
-by ONNX Runtime's dynamic quantization: int8 weights, one scale per output channel, activations quantized per
-call, one clip at a time (``onnxruntime.quantization.quantize_dynamic``); attention's matrix products, LayerNorms and softmax stay
-float32. Before export, each LayerNorm's per-channel scale is moved into the linear layers it feeds (exact in
-float: SmoothQuant's migration, data-free, as RepQ-ViT does for post-LayerNorm activations): trained ViTs have a
-few LayerNorm channels far wider than the rest, and one int8 range per call cannot serve both. The weights are
-unsigned int8 (ORT's U8U8 kernels): on an AVX2 CPU without VNNI, signed weights go through ``vpmaddubsw``, whose
-16-bit sums can saturate, so the embedding would depend on the CPU kind. The projection (one token) stays
-float32 (:data:`FLOAT32_LAYERS`).
+by ONNX Runtime's dynamic quantization (``onnxruntime.quantization.quantize_dynamic``): int8 weights, one scale
+per output channel, activations quantized per call, one clip at a time; attention's matrix products, LayerNorms,
+softmax and the projection (one token, :data:`FLOAT32_LAYERS`) stay float32. Before export, each LayerNorm's
+per-channel scale is moved into the linear layers it feeds (exact in float: SmoothQuant's migration, data-free,
+as RepQ-ViT does for post-LayerNorm activations): trained ViTs have a few LayerNorm channels far wider than the
+rest, and one int8 range per call cannot serve both. The weights are signed int8 on a CPU with VNNI and unsigned
+elsewhere (ORT's U8S8 and U8U8 kernels): without VNNI, U8S8 goes through ``vpmaddubsw``, whose 16-bit sums can
+saturate, so the embedding would depend on the CPU kind; with VNNI U8S8 is exact and faster.
 
 The quantized tower is made once per model fingerprint and frame shape and cached (:mod:`.export_cache`): a second
 job loads it, another model gets its own. ONNX and ONNX Runtime are the ``cpu`` extra (``pip install
@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from .dtype_choice import cpu_has_vnni
 from .export_cache import EXTRA_HINT, ExportedVision, MissingRuntimeError, VideoTower, cached_export
 from .fingerprint import model_fingerprint
 
@@ -36,7 +37,7 @@ FLOAT32_LAYERS = ("/visual_projection/",)
 # A channel's range after LayerNorm, in units of its scale: |weight| * RANGE + |bias| (normalised values rarely
 # pass 3 standard deviations).
 NORMALISED_RANGE = 3.0
-RECIPE = "smoothed-u8u8-per-channel-v1"  # part of the cache key: a changed recipe is a new tower
+RECIPE = "smoothed-per-channel-v1"  # part of the cache key: a changed recipe is a new tower
 
 
 def require_onnxruntime() -> Any:
@@ -97,7 +98,9 @@ def quantized_tower(model: Any, *, num_frames: int, image_size: int, fingerprint
     ort = require_onnxruntime()
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    key = f"{fingerprint or model_fingerprint(model)}-{num_frames}x{image_size}-ort{ort.__version__}-{RECIPE}"
+    signed = cpu_has_vnni()  # U8S8 is exact (and faster) only with VNNI; else U8U8, which cannot saturate
+    recipe = f"{RECIPE}-{'u8s8' if signed else 'u8u8'}"
+    key = f"{fingerprint or model_fingerprint(model)}-{num_frames}x{image_size}-ort{ort.__version__}-{recipe}"
 
     def export(folder: Path) -> None:
         import onnx
@@ -124,7 +127,7 @@ def quantized_tower(model: Any, *, num_frames: int, image_size: int, fingerprint
                 float32,
                 folder / "tower.onnx",
                 per_channel=True,
-                weight_type=QuantType.QUInt8,
+                weight_type=QuantType.QInt8 if signed else QuantType.QUInt8,
                 nodes_to_exclude=keep,
             )
         float32.unlink()
