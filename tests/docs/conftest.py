@@ -65,9 +65,9 @@ def snippet_kit(tmp_path_factory) -> Path:
     return kit
 
 
-def _threads() -> int:
-    # Two xdist workers on two cores: one thread each; alone: the cores there are (at most 2, the models are tiny).
-    return 1 if os.environ.get("PYTEST_XDIST_WORKER") else max(1, min(2, os.cpu_count() or 1))
+# One torch thread: the models are tiny, and a second thread only spins (measured: a 2-step `viclip train` of the
+# kit's model took 1.2 CPU s on one thread, 1.3-3.1 CPU s on two, on a shared 2-core machine).
+TORCH_THREADS = 1
 
 
 @pytest.fixture(scope="session")
@@ -76,8 +76,8 @@ def snippet_server(tmp_path_factory) -> Iterator[subprocess.Popen]:
     work = tmp_path_factory.mktemp("snippet-server")
     env = {
         **os.environ,
-        "OMP_NUM_THREADS": str(_threads()),
-        "MKL_NUM_THREADS": str(_threads()),
+        "OMP_NUM_THREADS": str(TORCH_THREADS),
+        "MKL_NUM_THREADS": str(TORCH_THREADS),
         "HF_HUB_OFFLINE": "1",
         "HF_DATASETS_OFFLINE": "1",
         "MPLBACKEND": "Agg",
@@ -122,7 +122,7 @@ def run_page(snippet_kit, snippet_server, tmp_path) -> Callable[..., tuple[dict,
             "folder": str(folder),
             "log_dir": str(log_dir),
             "env": env,
-            "threads": _threads(),
+            "threads": TORCH_THREADS,
             "timeout": timeout,
             "blocks": [asdict(block) for block in blocks],
         }
