@@ -229,3 +229,14 @@ def test_a_pages_caches_are_inside_its_folder(run_page, tmp_path):
     )
     _, results = run_page(page, read_blocks(page.read_text(), "page.md"))
     assert results[0]["stdout"].strip() == "True True True"
+
+
+def test_viclip_in_process_and_in_bash_end_with_the_same_status_and_message(run_page, tmp_path):
+    page = tmp_path / "page.md"
+    command = "viclip classify videos/red.mp4 --no-such-flag"  # argparse's exit, before torch is imported
+    page.write_text(f'```bash\n{command} || echo "status $?"\n```\n\n```bash\n{command}\n```\n')
+    _, (in_bash, in_process) = run_page(page, read_blocks(page.read_text(), "page.md"))
+    assert in_bash["steps"][0].startswith("bash: ") and in_process["steps"][0].startswith("in-process: ")
+    assert in_bash["stdout"] == "status 2\n"
+    assert in_process["detail"].endswith("exited with status 2")
+    assert in_bash["stderr"] == in_process["stderr"]
