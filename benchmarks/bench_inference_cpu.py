@@ -23,11 +23,18 @@ where they are installed). Variants:
 - ``int8-dynamic``: float32 model with ``torch.ao.quantization.quantize_dynamic`` int8 Linear layers.
 - ``int8-per-channel``: the same with per-channel int8 weights.
 - ``openvino``: the package's ``optimize="openvino"`` (float32 on OpenVINO; ``pip install 'viclip[cpu]'``).
+- ``onnx-int8``: the package's ``optimize="onnx-int8"`` (int8 on ONNX Runtime; ``pip install 'viclip[cpu]'``).
 
 The header names the CPU kind (torch's capability, native bf16 or not, the model name): figures of one kind do not
-carry over to another (docs/cpu.md). On a CPU without native bf16 compare the float32 paths:
+carry over to another (docs/cpu.md). On a CPU without native bf16 compare the paths that avoid bf16:
 
-    python benchmarks/bench_inference_cpu.py --size b16 --variants fp32 openvino int8-per-channel --rounds 5
+    python benchmarks/bench_inference_cpu.py --size b16 --variants fp32 onnx-int8 openvino int8-per-channel --rounds 5
+
+To see what an AVX2-only CPU would do on an AVX-512 one, cap torch and oneDNN (ONNX Runtime's kernels cannot be
+capped: they follow cpuid; see docs/cpu.md):
+
+    ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 python benchmarks/bench_inference_cpu.py --size b16 \\
+        --variants fp32 bf16 --rounds 3
 """
 
 from __future__ import annotations
@@ -45,7 +52,7 @@ import torch.nn.functional as F
 
 from viclip import ViCLIPConfig, ViCLIPModel, to_original_state_dict
 from viclip.inference import optimize_for_inference
-from viclip.inference.dtype_choice import cpu_kind
+from viclip.inference.dtype_choice import cpu_has_vnni, cpu_kind
 
 PRESETS = {"l14": "viclip-l14", "b16": "viclip-b16"}
 VARIANTS = (
@@ -56,6 +63,7 @@ VARIANTS = (
     "int8-dynamic",
     "int8-per-channel",
     "openvino",
+    "onnx-int8",
 )
 
 
@@ -129,12 +137,12 @@ def build_variants(names, model: ViCLIPModel, original_dir: Path | None, size: s
             def run(x, m=quantized):
                 return m.get_video_features(pixel_values_videos=x).pooler_output
 
-        elif name == "openvino":
+        elif name in ("openvino", "onnx-int8"):
             fp32 = ViCLIPModel(model.config).eval()
             fp32.load_state_dict(model.state_dict())
-            on_openvino = optimize_for_inference(fp32, "openvino")
+            on_runtime = optimize_for_inference(fp32, name)
 
-            def run(x, m=on_openvino):
+            def run(x, m=on_runtime):
                 return m.get_video_features(pixel_values_videos=x).pooler_output
 
         else:
@@ -173,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     pixels = torch.randn(1, 8, 3, 224, 224, generator=torch.Generator().manual_seed(1))
     print(
         f"ViCLIP {args.size}, batch 1, 8x224, {args.threads} threads, torch {torch.__version__}, "
-        f"{args.rounds} rounds\nCPU: {cpu_kind().describe()}",
+        f"{args.rounds} rounds\nCPU: {cpu_kind().describe()}, {'' if cpu_has_vnni() else 'no '}VNNI",
         flush=True,
     )
 
