@@ -11,7 +11,7 @@ import viclip
 PACKAGE = Path(viclip.__file__).parent
 
 # The layers in order: each imports only layers before it. evaluation, embedding and scoring stand side by side
-# (none imports another), all three on inference. The README's layout table lists them in this order.
+# (none imports another), all three on inference. The layout table of docs/design.md lists them in this order.
 ORDER = [
     "modeling", "processing", "hub", "data", "conversion", "inference", "evaluation", "embedding", "scoring",
     "training", "classification", "demo", "serving",
@@ -135,8 +135,8 @@ def test_every_subpackage_is_placed_in_the_plan():
     assert subpackages == set(ALLOWED) - {"demo"}
 
 
-def test_the_readme_layout_table_lists_the_layers_in_the_plans_order():
-    readme = (PACKAGE.parents[1] / "README.md").read_text(encoding="utf-8")
-    table = readme[readme.index("## Layout") :]
+def test_the_layout_table_lists_the_layers_in_the_plans_order():
+    design = (PACKAGE.parents[1] / "docs" / "design.md").read_text(encoding="utf-8")
+    table = design[design.index("## Layout") :]
     rows = re.findall(r"^\| `viclip/(\w+)(?:/|\.py)` \|", table, flags=re.MULTILINE)
     assert rows == ORDER
