@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 LINTED := src tests benchmarks hub_scripts examples
+export NO_MKDOCS_2_WARNING := 1  # mkdocs-material's end-of-life banner, printed on every build
 
-.PHONY: setup test lint demo
+.PHONY: setup test lint demo docs
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +20,11 @@ lint: setup
 	$(PY) -m ruff format --check $(LINTED)
 
 test: lint
+	$(VENV)/bin/mkdocs build --strict -q
 	$(PY) -m pytest -q
 
 demo: setup
 	$(VENV)/bin/viclip demo
+
+docs: setup
+	$(VENV)/bin/mkdocs build --strict
