@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 LINTED := src tests benchmarks hub_scripts examples
-export NO_MKDOCS_2_WARNING := 1  # mkdocs-material's end-of-life banner, printed on every build
+# Without the end-of-life banner mkdocs-material prints on every build.
+export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: setup test lint demo docs
 
