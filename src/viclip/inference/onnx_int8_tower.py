@@ -34,7 +34,7 @@ from .fingerprint import model_fingerprint
 
 # MatMul nodes left in float32 (by a substring of the exported node name): the projection of the pooled token.
 FLOAT32_LAYERS = ("/visual_projection/",)
-# A channel's range after LayerNorm, in units of its scale: |weight| * RANGE + |bias| (normalised values rarely
+# A channel's range after LayerNorm: |weight| * NORMALISED_RANGE + |bias| (normalised values rarely
 # pass 3 standard deviations).
 NORMALISED_RANGE = 3.0
 RECIPE = "smoothed-per-channel-v1"  # part of the cache key: a changed recipe is a new tower
