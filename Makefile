@@ -22,7 +22,7 @@ lint: setup
 
 test: lint
 	$(VENV)/bin/mkdocs build --strict -q
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 demo: setup
 	$(VENV)/bin/viclip demo

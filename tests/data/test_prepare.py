@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -118,12 +119,44 @@ prepare_internvid(sys.argv[1], video_root=sys.argv[2], data_files=sys.argv[3],
 """
 
 
+def _running_in_session(session: int) -> list[int]:
+    """The processes of ``session`` that have not ended (a killed process is a zombie until reaped)."""
+    running = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and os.getsid(int(entry.name)) == session:
+                state = (entry / "stat").read_text().rpartition(")")[2].split()[0]
+                if state not in "ZX":
+                    running.append(int(entry.name))
+        except OSError:  # ended meanwhile
+            continue
+    return running
+
+
+def _kill_session(child: subprocess.Popen) -> None:
+    """SIGKILL the job started with ``start_new_session``: its process group (the driver, Ray's GCS and raylet),
+    then every other process of its session, and return once none runs. Ray puts each worker in a process group of
+    its own, so a group kill alone leaves a worker running its shard: it finished after the kill was counted."""
+    os.killpg(child.pid, signal.SIGKILL)  # first the raylet: no new worker starts after this
+    child.wait()
+    deadline = time.monotonic() + 30
+    while running := _running_in_session(child.pid):
+        assert time.monotonic() < deadline, f"processes {running} of the killed job still run"
+        for pid in running:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.01)
+
+
+@pytest.mark.skipif(
+    not Path("/proc/self/stat").exists(), reason="finds the job's Ray workers in /proc (Linux)"
+)
 def test_job_killed_midway_then_rerun_gives_the_same_shards(tmp_path, prepared, ray_local):
     out = tmp_path / "out"
     child = subprocess.Popen(
         [sys.executable, "-c", _CHILD.format(options=prepared.options), str(out), str(prepared.source.video_root),
          str(prepared.annotations)],
-        start_new_session=True,  # its own process group: SIGKILL reaches its Ray workers too
+        start_new_session=True,  # the job and its Ray workers share this session, killed together
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
@@ -133,8 +166,7 @@ def test_job_killed_midway_then_rerun_gives_the_same_shards(tmp_path, prepared, 
             assert child.poll() is None, "the job ended before it could be killed"
             time.sleep(0.05)
     finally:
-        os.killpg(child.pid, signal.SIGKILL)
-        child.wait()
+        _kill_session(child)
     done_before = len(list((out / "records").glob("*.json")))
     assert 0 < done_before < len(list((prepared.folder / "records").glob("*.json")))
     assert not (out / "manifest.json").exists()
