@@ -124,7 +124,7 @@ def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
         "for a GPU or a CPU with native bf16 (AMX, AVX512-BF16: about 1.4x with bf16 on an AMX Xeon; 0.86x in "
         "float32 on an AVX2-only EPYC); each job compiles once, for 30-60 s, so it pays off on long jobs only. "
         "onnx-int8: the video tower in int8 on ONNX Runtime (cosine >= 0.999 to float32), for CPUs without "
-        "native bf16 (2.1-2.3x torch float32 for B/16 and L/14 on an AVX-512 VNNI EPYC; AVX2-only CPUs not "
+        "native bf16 (2.0-2.1x torch float32 for B/16 and L/14 on an AVX-512 VNNI EPYC; AVX2-only CPUs not "
         "measured yet). "
         "openvino: the video tower in float32 on OpenVINO, same embedding, for CPUs without native bf16 (1.15x "
         "on an AVX-512 EPYC). Both CPU runtimes export the tower once per model, cached under $VICLIP_CACHE or "
