@@ -85,6 +85,17 @@ class ExportedVision(torch.nn.Module):
         self.num_threads = num_threads
         self._loaded: dict[tuple[int, int], Callable[[Any], Any]] = {}
 
+    @classmethod
+    def install(cls, model: Any) -> Any:
+        """``model`` (a ``ViCLIPModel`` on the CPU) with its video tower and projection replaced, in place, by an
+        exported tower of this kind."""
+        from .fingerprint import model_fingerprint
+
+        tower = VideoTower(model)  # the original modules, kept for export at new frame shapes
+        model.vision_model = cls(tower, model_fingerprint(model), torch.get_num_threads())
+        model.visual_projection = torch.nn.Identity()
+        return model
+
     def load(
         self, tower: VideoTower, fingerprint: str, num_frames: int, image_size: int
     ) -> Callable[[Any], Any]:

@@ -163,7 +163,4 @@ def use_onnx_int8(model: Any) -> Any:
     """``model`` (a ``ViCLIPModel`` on the CPU) with its video tower in int8 on ONNX Runtime, quantized once per
     weights and frame shape (cached under :func:`~.export_cache.cache_dir`)."""
     require_onnxruntime()
-    tower = VideoTower(model)  # the original modules, kept for export at new frame shapes
-    model.vision_model = OnnxInt8Vision(tower, model_fingerprint(model), torch.get_num_threads())
-    model.visual_projection = torch.nn.Identity()
-    return model
+    return OnnxInt8Vision.install(model)

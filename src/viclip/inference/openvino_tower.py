@@ -71,7 +71,4 @@ def use_openvino(model: Any) -> Any:
     """``model`` (a ``ViCLIPModel`` on the CPU) with its video tower on OpenVINO, float32, converted once per
     weights and frame shape (cached under :func:`~.export_cache.cache_dir`)."""
     require_openvino()
-    tower = VideoTower(model)  # the original modules, kept for conversion to new frame shapes
-    model.vision_model = OpenVINOVision(tower, model_fingerprint(model), torch.get_num_threads())
-    model.visual_projection = torch.nn.Identity()
-    return model
+    return OpenVINOVision.install(model)
