@@ -140,7 +140,7 @@ def engine_options(args: argparse.Namespace) -> dict[str, object]:
         raise UsageError(f"--num-gpus must be 0 or more, got {args.num_gpus}")
     if args.engine == "local" and (args.ray_address or args.num_gpus):
         raise UsageError("--engine local runs in this process: drop --ray-address/--num-gpus")
-    if getattr(args, "optimize", None) in CPU_RUNTIMES:
+    if getattr(args, "optimize", None) in ("openvino", "onnx-int8"):
         check_cpu_runtime(args)
     return {
         "engine": None if args.engine == "auto" else args.engine,
@@ -207,21 +207,14 @@ def parse_dtype_name(value: str) -> str:
     return name
 
 
-# --optimize choices that run the video tower on a CPU runtime of the ``cpu`` extra: its modules and name.
-CPU_RUNTIMES = {
-    "openvino": (("openvino",), "OpenVINO"),
-    "onnx-int8": (("onnx", "onnxruntime"), "ONNX Runtime"),
-}
-
-
 def check_cpu_runtime(args: argparse.Namespace) -> None:
     """``--optimize openvino``/``onnx-int8`` need the ``cpu`` extra and the CPU: one line saying so, before any
     work."""
-    import importlib.util
+    from viclip.inference.export_cache import missing_runtime
 
-    modules, name = CPU_RUNTIMES[args.optimize]
-    if any(importlib.util.find_spec(module) is None for module in modules):
-        raise UsageError(f"--optimize {args.optimize} needs {name}: pip install 'viclip[cpu]'")
+    message = missing_runtime(args.optimize)
+    if message is not None:
+        raise UsageError(message)
     if args.num_gpus or (args.device and not str(args.device).startswith("cpu")):
         raise UsageError(f"--optimize {args.optimize} runs the model on the CPU: drop --device/--num-gpus")
 

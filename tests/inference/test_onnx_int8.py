@@ -101,7 +101,8 @@ def test_embed_with_onnx_int8_names_the_path_in_its_summary(
 def test_a_missing_onnx_runtime_is_one_line_naming_the_extra(
     capsys, monkeypatch, video_dir, tiny_model_dir, tmp_path
 ):
-    from viclip.inference.onnx_int8_tower import MissingRuntimeError, require_onnxruntime
+    from viclip.inference.export_cache import MissingRuntimeError
+    from viclip.inference.onnx_int8_tower import require_onnxruntime
     from viclip_cli import main
 
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import fails, find_spec finds nothing

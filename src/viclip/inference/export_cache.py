@@ -8,6 +8,7 @@ The folder is ``$VICLIP_CACHE/<runtime>``, else ``$HF_HOME/viclip/<runtime>``
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import tempfile
@@ -18,6 +19,7 @@ from typing import Any
 import torch
 
 from ..errors import ViCLIPError
+from .fingerprint import model_fingerprint
 
 EXTRA_HINT = "pip install 'viclip[cpu]'"
 CACHE_ENV = "VICLIP_CACHE"
@@ -25,6 +27,30 @@ CACHE_ENV = "VICLIP_CACHE"
 
 class MissingRuntimeError(ViCLIPError, ImportError):
     """An optional inference runtime is not installed; the message names the extra that installs it."""
+
+
+# The ``optimize`` choices that run the video tower on a CPU runtime of the ``cpu`` extra: the modules each needs
+# and the runtime's name.
+CPU_RUNTIMES = {
+    "openvino": (("openvino",), "OpenVINO"),
+    "onnx-int8": (("onnx", "onnxruntime"), "ONNX Runtime"),
+}
+
+
+def missing_runtime(optimize: str) -> str | None:
+    """The one-line message when the runtime of ``optimize`` (a key of :data:`CPU_RUNTIMES`) is not installed,
+    else None; imports nothing."""
+    modules, name = CPU_RUNTIMES[optimize]
+    if any(importlib.util.find_spec(module) is None for module in modules):
+        return f"--optimize {optimize} needs {name}: {EXTRA_HINT}"
+    return None
+
+
+def require_runtime(optimize: str) -> None:
+    """:class:`MissingRuntimeError` naming the extra when the runtime of ``optimize`` is not installed."""
+    message = missing_runtime(optimize)
+    if message is not None:
+        raise MissingRuntimeError(message)
 
 
 def cache_dir(runtime: str) -> Path:
@@ -89,8 +115,6 @@ class ExportedVision(torch.nn.Module):
     def install(cls, model: Any) -> Any:
         """``model`` (a ``ViCLIPModel`` on the CPU) with its video tower and projection replaced, in place, by an
         exported tower of this kind."""
-        from .fingerprint import model_fingerprint
-
         tower = VideoTower(model)  # the original modules, kept for export at new frame shapes
         model.vision_model = cls(tower, model_fingerprint(model), torch.get_num_threads())
         model.visual_projection = torch.nn.Identity()

@@ -3,8 +3,8 @@
 The tower (video encoder and projection) is exported to ONNX and its linear layers and patch embedding quantized
 by ONNX Runtime's dynamic quantization (``onnxruntime.quantization.quantize_dynamic``): int8 weights, one scale
 per output channel, activations quantized per call, one clip at a time; attention's matrix products, LayerNorms,
-softmax, the first encoder block and the projection (one token) stay float32 (:data:`FLOAT32_LAYERS`). Before export, each LayerNorm's
-per-channel scale is moved into the linear layers it feeds (exact in float: SmoothQuant's migration, data-free,
+softmax, the first encoder block and the projection (one token) stay float32 (:data:`FLOAT32_LAYERS`). Before
+export, each LayerNorm's per-channel scale is moved into the linear layers it feeds (exact in float: SmoothQuant's migration, data-free,
 as RepQ-ViT does for post-LayerNorm activations): trained ViTs have a few LayerNorm channels far wider than the
 rest, and one int8 range per call cannot serve both. The weights are signed int8 on a CPU with VNNI and unsigned
 elsewhere (ORT's U8S8 and U8U8 kernels): without VNNI, U8S8 goes through ``vpmaddubsw``, whose 16-bit sums can
@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from .dtype_choice import cpu_has_vnni
-from .export_cache import EXTRA_HINT, ExportedVision, MissingRuntimeError, VideoTower, cached_export
+from .export_cache import ExportedVision, VideoTower, cached_export, require_runtime
 from .fingerprint import model_fingerprint
 
 # Nodes left in float32 (by a substring of the exported node name): the first encoder block, whose int8 error the
@@ -44,11 +44,9 @@ RECIPE = "smoothed-per-channel-v2"  # part of the cache key: a changed recipe is
 
 def require_onnxruntime() -> Any:
     """The ``onnxruntime`` module (with ``onnx``), or :class:`MissingRuntimeError` naming the extra to install."""
-    try:
-        import onnx  # noqa: F401  (the export and the quantizer need it)
-        import onnxruntime
-    except ImportError:
-        raise MissingRuntimeError(f"--optimize onnx-int8 needs ONNX Runtime: {EXTRA_HINT}") from None
+    require_runtime("onnx-int8")  # onnx too: the export and the quantizer need it
+    import onnxruntime
+
     return onnxruntime
 
 

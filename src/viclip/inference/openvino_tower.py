@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from .export_cache import EXTRA_HINT, ExportedVision, MissingRuntimeError, VideoTower, cached_export
+from .export_cache import ExportedVision, MissingRuntimeError, VideoTower, cached_export, require_runtime
 from .fingerprint import model_fingerprint
 
 __all__ = ["MissingRuntimeError", "OpenVINOVision", "converted_tower", "require_openvino", "use_openvino"]
@@ -25,10 +25,9 @@ __all__ = ["MissingRuntimeError", "OpenVINOVision", "converted_tower", "require_
 
 def require_openvino() -> Any:
     """The ``openvino`` module, or :class:`MissingRuntimeError` naming the extra to install."""
-    try:
-        import openvino
-    except ImportError:
-        raise MissingRuntimeError(f"--optimize openvino needs OpenVINO: {EXTRA_HINT}") from None
+    require_runtime("openvino")
+    import openvino
+
     return openvino
 
 
