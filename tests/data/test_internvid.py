@@ -306,3 +306,21 @@ def test_a_row_plan_survives_pickling_and_its_shards_read_every_row_once(broken,
         RowPlan(
             source=plan.source, row_filter=AnnotationFilter(), video_root=str(tmp_path / "no"), shuffle=False
         )
+
+
+@pytest.mark.parametrize("streaming", [True, False])
+def test_local_annotations_are_read_without_asking_the_hub_for_anything(
+    broken, processor, monkeypatch, streaming
+):
+    import datasets.load
+
+    monkeypatch.setattr(
+        datasets.config, "HF_HUB_OFFLINE", False
+    )  # as for a user online (the suite is offline)
+    requests = []
+    monkeypatch.setattr(
+        datasets.load, "get_session", lambda: requests.append("session") or pytest.fail("Hub")
+    )
+    rows = [e["row_index"] for e in _load(broken, processor, streaming=streaming, training=False)]
+    assert rows and not requests
+    assert datasets.config.HF_UPDATE_DOWNLOAD_COUNTS  # restored for the user's own Hub loads

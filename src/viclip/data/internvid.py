@@ -20,6 +20,7 @@ resume, never a buffer of decoded clips that would be lost.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections import Counter
@@ -31,6 +32,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 from datasets import Dataset, Features, IterableDataset, Value, load_dataset
+from datasets import config as datasets_config
 
 from ..processing import ClipRangeError, VideoDecodeError
 from .annotations import (
@@ -76,6 +78,18 @@ _INTERNAL_COLUMNS = ["clip_start_sec", "clip_end_sec", "skip_reason", "skip_mess
 _MODEL_COLUMNS = ("pixel_values_videos", "input_ids", "attention_mask")
 
 
+@contextlib.contextmanager
+def _no_hub_download_count() -> Iterator[None]:
+    """``load_dataset`` of local files pings the Hub to count a download of its builder ("text", "json"): offline,
+    each call waits for a DNS timeout, and a prepare job makes one call per shard. Local files are no download."""
+    saved = datasets_config.HF_UPDATE_DOWNLOAD_COUNTS
+    datasets_config.HF_UPDATE_DOWNLOAD_COUNTS = False
+    try:
+        yield
+    finally:
+        datasets_config.HF_UPDATE_DOWNLOAD_COUNTS = saved
+
+
 @dataclass(frozen=True)
 class AnnotationSource:
     """Where annotation rows come from: a Hub dataset, or local files (``data_files``)."""
@@ -97,9 +111,10 @@ class AnnotationSource:
             builder = annotation_builder(files)
             # A stray byte becomes a literal "\\xff" escape, which makes its line invalid JSON: one skipped row.
             options = {"encoding_errors": "backslashreplace"} if builder == "text" else {}
-            return load_dataset(
-                builder, data_files=files, split=self.split or "train", streaming=streaming, **options
-            )
+            with _no_hub_download_count():
+                return load_dataset(
+                    builder, data_files=files, split=self.split or "train", streaming=streaming, **options
+                )
         return load_dataset(
             self.path,
             self.name,
