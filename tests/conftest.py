@@ -14,6 +14,12 @@ if worker := os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ["HF_HOME"] = str(_caches / "hf")
     os.environ["HF_DATASETS_CACHE"] = str(_caches / "datasets")
     os.environ["VICLIP_CACHE"] = str(_caches / "viclip")
+    # The workers share the cores: with torch's default of a thread per core each, their OpenMP threads spin
+    # against each other. The tests' subprocesses and Ray workers inherit the share.
+    _share = (os.cpu_count() or 1) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, _share)))
+# Nothing is downloaded at test time; offline, `datasets` does not ping the Hub for a local file's load count.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np
 import pytest

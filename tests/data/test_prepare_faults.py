@@ -34,8 +34,24 @@ def limit_file_size():
 
 
 def kill_workers():
+    # Patched when a task first imports the job's module: the workers Ray starts for itself import no viclip.
+    import importlib.machinery, sys
+
+    class PatchOnImport:
+        def find_spec(self, name, path, target=None):
+            if name != "viclip.data.prepare":
+                return None
+            sys.meta_path.remove(self)
+            spec = importlib.machinery.PathFinder.find_spec(name, path)
+            load = spec.loader.exec_module
+            spec.loader.exec_module = lambda module: (load(module), break_shard_records(module))
+            return spec
+
+    sys.meta_path.insert(0, PatchOnImport())
+
+
+def break_shard_records(prepare):
     import os, signal
-    import viclip.data.prepare as prepare
     import viclip.data.prepare_shard as prepare_shard
 
     prepare.SHARD_TASK_ATTEMPTS = 2  # give up sooner: each start is a new worker
