@@ -299,18 +299,22 @@ def prepare_internvid(
 
     done = _done_shards(output_dir)
     ran, failed = 0, []
-    with ray_session(ray_address, num_cpus):
-        quiet_ray_data()
-        window = max(32, 4 * cluster_cpus())
-        ran, failed = _run(
-            output_dir,
-            settings,
-            _work_items(source, rows_per_shard, done, max_rows),
-            window,
-            progress,
-            {"timeout": decode_timeout, "max_pixels": max_pixels},
-        )
-    _remove_stale_temp_files(output_dir)  # the shards' attempt counters
+    try:
+        with ray_session(ray_address, num_cpus):
+            quiet_ray_data()
+            window = max(32, 4 * cluster_cpus())
+            ran, failed = _run(
+                output_dir,
+                settings,
+                _work_items(source, rows_per_shard, done, max_rows),
+                window,
+                progress,
+                {"timeout": decode_timeout, "max_pixels": max_pixels},
+            )
+    finally:
+        # The shards' attempt counters; after a full disk, also the temp files of the tasks the session's end
+        # stopped mid-write.
+        _remove_stale_temp_files(output_dir)
     with stop_on_full_disk(output_dir):
         report = _write_manifest(output_dir, config, failed)
     report = PrepareReport(**{**report.__dict__, "shards_this_run": ran})
