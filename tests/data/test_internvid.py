@@ -314,9 +314,8 @@ def test_local_annotations_are_read_without_asking_the_hub_for_anything(
 ):
     import datasets.load
 
-    monkeypatch.setattr(
-        datasets.config, "HF_HUB_OFFLINE", False
-    )  # as for a user online (the suite is offline)
+    # As for a user online (the suite runs offline): any request to the Hub fails the test.
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", False)
     requests = []
     monkeypatch.setattr(
         datasets.load, "get_session", lambda: requests.append("session") or pytest.fail("Hub")
