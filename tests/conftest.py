@@ -21,34 +21,58 @@ if worker := os.environ.get("PYTEST_XDIST_WORKER"):
 # Nothing is downloaded at test time; offline, `datasets` does not ping the Hub for a local file's load count.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pytest
-import torch
-from safetensors.torch import load_file
 
-from viclip import ViCLIPConfig
-from viclip.data.synthetic import write_video as encode_video
-from viclip_cli import main
-from viclip_testing import ASSETS, TINY_CHECKPOINT, TINY_DEV, convert_tiny_argv, tiny_dev_config
+# torch, transformers and viclip are imported where a fixture needs them: the xdist controller loads this file
+# too, before it starts the workers, and needs none of them.
+if TYPE_CHECKING:
+    import torch
+
+    from viclip import ViCLIPConfig
+
+ASSETS = Path(__file__).parent / "assets"
+
+
+def pytest_xdist_make_scheduler(config, log):
+    if config.getoption("dist") == "loadfile":
+        from suite_scheduling import make_scheduler
+
+        return make_scheduler(config, log)
+    return None
 
 
 @pytest.fixture(scope="session")
 def original_tiny_state_dict() -> dict[str, torch.Tensor]:
+    import torch
+
+    from viclip_testing import TINY_CHECKPOINT
+
     return torch.load(TINY_CHECKPOINT, weights_only=True)["model"]
 
 
 @pytest.fixture(scope="session")
 def original_tiny_reference() -> dict[str, torch.Tensor]:
+    from safetensors.torch import load_file
+
+    from viclip_testing import TINY_DEV
+
     return load_file(TINY_DEV / "reference_io.safetensors")
 
 
 @pytest.fixture
 def tiny_dev_viclip_config() -> ViCLIPConfig:
+    from viclip_testing import tiny_dev_config
+
     return tiny_dev_config()
 
 
 @pytest.fixture(scope="session")
 def tiny_config_json(tmp_path_factory) -> Path:
+    from viclip_testing import tiny_dev_config
+
     path = tmp_path_factory.mktemp("config") / "tiny_config.json"
     tiny_dev_config().to_json_file(path)
     return path
@@ -57,6 +81,9 @@ def tiny_config_json(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def converted_tiny(tmp_path_factory, tiny_config_json) -> Path:
     """The tiny-dev checkpoint converted by `viclip convert --verify` (reloads it, also through remote code)."""
+    from viclip_cli import main
+    from viclip_testing import convert_tiny_argv
+
     output = tmp_path_factory.mktemp("converted") / "viclip-tiny"
     assert main([*convert_tiny_argv(output, tiny_config_json), "--verify", "--quiet"]) == 0
     return output
@@ -66,6 +93,8 @@ def write_video(
     path: Path, color: tuple[int, int, int], num_frames: int = 16, fps: int = 8, size=(48, 40)
 ) -> Path:
     """A small H.264 clip: a solid colour with a moving white square, so frames differ."""
+    from viclip.data.synthetic import write_video as encode_video
+
     width, height = size
     frames = []
     for i in range(num_frames):

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import json
 import platform
-import subprocess
-import sys
+import time
 
 import pytest
 
+import warm_python
 from viclip_cli import main
 
 # A run that would train for real if it got past the checks: the checks must stop it first.
@@ -103,11 +103,13 @@ def test_only_synthetic_data_left_by_a_failed_start_is_reused(tmp_path):
 
 
 HOLDER = """
-import sys
+import sys, time
+from pathlib import Path
 from viclip.data.run_lock import run_lock
 with run_lock(sys.argv[1]):
-    print("held", flush=True)
-    sys.stdin.read()  # until the test closes it
+    Path(sys.argv[2]).touch()  # held
+    while not Path(sys.argv[3]).exists():  # until the test releases it
+        time.sleep(0.02)
 """
 
 
@@ -115,17 +117,21 @@ def test_a_run_started_while_another_is_running_there_is_refused_at_once_naming_
     from viclip.data.run_lock import RUN_LOCK_FILE
 
     out = tmp_path / "run"
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(out)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
+    held, release = tmp_path / "held", tmp_path / "release"
+    holder = warm_python.WarmProcess(["-c", HOLDER, str(out), str(held), str(release)])
     try:
         # the first run is going: it holds out/ and wrote nothing yet
-        assert holder.stdout.readline() == "held\n"
+        deadline = time.monotonic() + 60
+        while not held.exists():
+            assert holder.poll() is None and time.monotonic() < deadline, holder.stderr
+            time.sleep(0.02)
         code, err = run(capsys, [*SYNTHETIC, "--output_dir", out])
         assert code == 1
         assert err.count("\n") == 1 and err.startswith(f"viclip train: error: {out} is in use by another run")
         assert f"pid {holder.pid} on host {platform.node()}" in err
         assert [p.name for p in out.iterdir()] == [RUN_LOCK_FILE]  # no synthetic data, model or metrics
     finally:
-        holder.communicate("", timeout=60)
+        release.touch()
+        holder.wait(timeout=60)
+    assert holder.returncode == 0, holder.stderr
     assert not out.exists()  # the holder left: its lock and the folder it made are gone

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import stat
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+import warm_python
 from viclip.data import download
 from viclip.data.download import FAILURES_FILE, download_internvid
 
@@ -44,9 +44,7 @@ def test_full_disk_stops_the_download_in_one_line_leaving_nothing_partial_and_a_
         "--workers",
         "1",
     ]
-    job = subprocess.run(
-        [sys.executable, "-c", FULL_DISK_JOB, *argv, "--quiet"], capture_output=True, text=True
-    )
+    job = warm_python.run(["-c", FULL_DISK_JOB, *argv, "--quiet"], timeout=300)
     assert job.returncode == 1, job.stderr
     [error] = job.stderr.splitlines()
     assert error.startswith(

@@ -6,14 +6,13 @@ import contextlib
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
+import warm_python
 from viclip.data import AnnotationFilter, prepare_internvid
 from viclip.data.prepared_format import decode_jpeg_frame, encode_jpeg_frame, frame_layout, stored_frames
 from viclip.processing import ViCLIPProcessor, sample_frame_indices
@@ -133,7 +132,7 @@ def _running_in_session(session: int) -> list[int]:
     return running
 
 
-def _kill_session(child: subprocess.Popen) -> None:
+def _kill_session(child: warm_python.WarmProcess) -> None:
     """SIGKILL the job started with ``start_new_session``: its process group (the driver, Ray's GCS and raylet),
     then every other process of its session, and return once none runs. Ray puts each worker in a process group of
     its own, so a group kill alone leaves a worker running its shard: it finished after the kill was counted."""
@@ -153,12 +152,10 @@ def _kill_session(child: subprocess.Popen) -> None:
 )
 def test_job_killed_midway_then_rerun_gives_the_same_shards(tmp_path, prepared, ray_local):
     out = tmp_path / "out"
-    child = subprocess.Popen(
-        [sys.executable, "-c", _CHILD.format(options=prepared.options), str(out), str(prepared.source.video_root),
+    child = warm_python.WarmProcess(
+        ["-c", _CHILD.format(options=prepared.options), str(out), str(prepared.source.video_root),
          str(prepared.annotations)],
         start_new_session=True,  # the job and its Ray workers share this session, killed together
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 90

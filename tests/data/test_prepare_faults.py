@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+import warm_python
 from viclip.data import AnnotationFilter, prepare_internvid
 
 from .test_prepare import _folder_bytes
@@ -86,12 +86,7 @@ def _argv(prepared, out: Path) -> list[str]:
 
 
 def _run_job(kind: str, prepared, out: Path, tmp_path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-c", JOB, kind, str(tmp_path), *_argv(prepared, out)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return warm_python.run(["-c", JOB, kind, str(tmp_path), *_argv(prepared, out)], timeout=300)
 
 
 def _rerun(prepared, out: Path):

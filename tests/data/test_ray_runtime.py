@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
-import sys
 
 import pytest
 
+import warm_python
 from viclip.data.ray_runtime import quiet_ray_logging
 
 pytest.importorskip("ray")
@@ -44,7 +43,7 @@ NOTICES = (
 
 
 def test_a_ray_job_prints_none_of_rays_notices():
-    result = subprocess.run([sys.executable, "-c", JOB], capture_output=True, text=True, timeout=300)
+    result = warm_python.run(["-c", JOB], timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "4"
     assert "a line of the job's own" in result.stderr
@@ -54,7 +53,7 @@ def test_a_ray_job_prints_none_of_rays_notices():
 
 def test_a_backend_log_level_the_user_set_is_kept():
     env = {**os.environ, "RAY_BACKEND_LOG_LEVEL": "error"}
-    result = subprocess.run([sys.executable, "-c", JOB], capture_output=True, text=True, timeout=300, env=env)
+    result = warm_python.run(["-c", JOB], timeout=300, env=env)
     assert result.returncode == 0, result.stderr
     assert "constructor arguments in the object store" in result.stderr  # the user asked for error lines
 

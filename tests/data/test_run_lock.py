@@ -6,13 +6,13 @@ import os
 import platform
 import signal
 import stat
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
 
+import warm_python
 from viclip.data import FolderInUseError, download_internvid
 from viclip.data.run_lock import RUN_LOCK_FILE, run_lock
 from viclip_cli import main
@@ -58,7 +58,7 @@ def blocking_yt_dlp(tmp_path, synthetic) -> Path:
     return path
 
 
-def _wait_for(path: Path, process: subprocess.Popen, seconds: float = 60) -> None:
+def _wait_for(path: Path, process: warm_python.WarmProcess, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while not path.exists():
         assert process.poll() is None, f"the first run ended early: {process.communicate()}"
@@ -70,12 +70,7 @@ def test_second_run_into_a_folder_in_use_is_refused_at_once_naming_the_first(
     tmp_path, rows, blocking_yt_dlp, synthetic, tiny_model_dir, capsys
 ):
     out = tmp_path / "videos"
-    first = subprocess.Popen(
-        [sys.executable, "-c", FIRST_RUN, str(rows), str(out), str(blocking_yt_dlp)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    first = warm_python.WarmProcess(["-c", FIRST_RUN, str(rows), str(out), str(blocking_yt_dlp)])
     try:
         _wait_for(tmp_path / "started", first)  # the first run is downloading, holding the folder
         holder = f"pid {first.pid} on host {platform.node()}"
@@ -118,7 +113,7 @@ with run_lock(sys.argv[1]):
 
 def test_lock_of_a_killed_run_on_this_host_is_taken_over(tmp_path):
     folder = tmp_path / "out"
-    killed = subprocess.Popen([sys.executable, "-c", KILLED_HOLDER, str(folder)])
+    killed = warm_python.WarmProcess(["-c", KILLED_HOLDER, str(folder)])
     assert killed.wait() == -signal.SIGKILL
     assert (folder / RUN_LOCK_FILE).read_text().splitlines()[:2] == [str(killed.pid), platform.node()]
 

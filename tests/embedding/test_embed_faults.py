@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import threading
 import time
 import warnings
@@ -14,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import warm_python
 from viclip.embedding import embed_videos, load_embeddings
 from viclip_testing import write_header_only_video
 
@@ -90,9 +89,7 @@ def test_full_disk_fails_embed_in_one_line_leaving_no_partial_part_and_a_rerun_c
         "--dtype",
         "float32",  # the library's default below; --dtype auto would pick bf16 on a CPU with native bf16
     ]
-    job = subprocess.run(
-        [sys.executable, "-c", FULL_DISK_JOB, *argv, "--quiet"], capture_output=True, text=True
-    )
+    job = warm_python.run(["-c", FULL_DISK_JOB, *argv, "--quiet"], timeout=300)
     assert job.returncode == 1, job.stderr
     errors = [line for line in job.stderr.splitlines() if "error" in line]
     assert len(errors) == 1 and "Traceback" not in job.stderr, job.stderr

@@ -2,13 +2,12 @@ import itertools
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 
 import numpy as np
 import pytest
 
+import warm_python
 from viclip.embedding import EmbeddingMismatchError, embed_videos, load_embeddings
 from viclip.inference.store import CRASHED_REASON, embedding_matrix
 
@@ -184,8 +183,8 @@ def test_kill_9_then_rerun_completes_without_duplicates(runner, request, video_d
         request.getfixturevalue("ray_local")  # the rerun, in this process; the killed run starts its own Ray
     long_video = video_dir / "long.mp4"
     output = tmp_path / "emb"
-    process = subprocess.Popen(
-        [sys.executable, "-c", KILLED_RUN, str(long_video), str(tiny_model_dir), str(output), runner]
+    process = warm_python.WarmProcess(
+        ["-c", KILLED_RUN, str(long_video), str(tiny_model_dir), str(output), runner]
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(list((output / "data").glob("part-*.parquet"))) < 3:

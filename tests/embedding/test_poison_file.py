@@ -8,13 +8,13 @@ import json
 import shutil
 import signal
 import subprocess
-import sys
 
 import pytest
 
+import warm_python
 from viclip.inference.store import CRASHED_FILE, CRASHED_REASON, DECODING_NOTE_FILE
 
-# `viclip embed` in a fresh interpreter whose PyAV aborts the process (SIGABRT, as a segfault in FFmpeg would end
+# `viclip embed` in a new process whose PyAV aborts the process (SIGABRT, as a segfault in FFmpeg would end
 # it) when it opens the file named in argv[1].
 ABORTING_EMBED = """
 import os, sys
@@ -29,9 +29,7 @@ sys.exit(main(sys.argv[2:]))
 def _embed(poison: str, folder, out, model) -> subprocess.CompletedProcess:
     argv = ["embed", "--inputs", str(folder), "--output-dir", str(out), "--model", str(model), "--engine", "local",
             "--batch-size", "2", "--quiet"]  # fmt: skip
-    return subprocess.run(
-        [sys.executable, "-c", ABORTING_EMBED, poison, *argv], capture_output=True, text=True, timeout=300
-    )
+    return warm_python.run(["-c", ABORTING_EMBED, poison, *argv], timeout=300)
 
 
 @pytest.fixture

@@ -5,29 +5,23 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import torch
 from safetensors.torch import load_file
 
+import warm_python
+
 SCRIPT = Path(__file__).parent / "scripts" / "resume_run.py"
 
 
-def _start(*args) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, str(SCRIPT), *map(str, args)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+def _start(*args) -> warm_python.WarmProcess:
+    return warm_python.WarmProcess([str(SCRIPT), *map(str, args)])
 
 
-def _wait(process: subprocess.Popen, expect_kill: bool = False) -> None:
-    _, stderr = process.communicate(timeout=300)
+def _wait(process: warm_python.WarmProcess, expect_kill: bool = False) -> None:
     expected = -signal.SIGKILL if expect_kill else 0
-    assert process.returncode == expected, stderr[-3000:]
+    assert process.wait(timeout=300) == expected, process.stderr[-3000:]
 
 
 def _batches(record: Path) -> list[list[int]]:
@@ -37,7 +31,7 @@ def _batches(record: Path) -> list[list[int]]:
 def test_sigkill_then_resume_latest_matches_the_uninterrupted_run(tmp_path):
     # 14 rows in batches of 3 (last partial batch dropped), 2 micro-batches per step, 5 steps, masking
     # and drop-path on: the run crosses an epoch boundary, and the kill comes right after the step-4
-    # checkpoint. Every run is a single-threaded subprocess (identical float reductions).
+    # checkpoint. Every run is a single-threaded process of its own (identical float reductions).
     full = _start(tmp_path / "full", tmp_path / "full.jsonl")
     cut = _start(tmp_path / "cut", tmp_path / "cut.jsonl", "--kill-after-save", 4)
     _wait(full)
