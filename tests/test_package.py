@@ -64,18 +64,16 @@ def test_no_library_module_imports_the_package_root():
 
 @pytest.fixture(scope="module")
 def saved_folder(tmp_path_factory) -> Path:
+    """A tiny saved model folder: only the runs that load it need a fresh interpreter, not its making."""
     folder = tmp_path_factory.mktemp("viclip-folder")
-    run_python(
-        "import torch, viclip\n"
-        "config = viclip.ViCLIPConfig(\n"
-        "    vision_config={'hidden_size': 32, 'intermediate_size': 64, 'num_hidden_layers': 1,\n"
-        "                   'num_attention_heads': 2, 'image_size': 16, 'patch_size': 8, 'num_frames': 2},\n"
-        "    text_config={'hidden_size': 32, 'intermediate_size': 64, 'num_hidden_layers': 1,\n"
-        "                 'num_attention_heads': 2},\n"
-        "    projection_dim=16)\n"
-        f"viclip.ViCLIPModel(config).save_pretrained({str(folder)!r})\n"
-        f"viclip.ViCLIPProcessor.for_model(image_size=16, num_frames=2).save_pretrained({str(folder)!r})\n"
+    tiny = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1, "num_attention_heads": 2}
+    config = viclip.ViCLIPConfig(
+        vision_config={**tiny, "image_size": 16, "patch_size": 8, "num_frames": 2},
+        text_config=tiny,
+        projection_dim=16,
     )
+    viclip.ViCLIPModel(config).save_pretrained(folder)
+    viclip.ViCLIPProcessor.for_model(image_size=16, num_frames=2).save_pretrained(folder)
     return folder
 
 
