@@ -6,9 +6,10 @@ per output channel, activations quantized per call, one clip at a time; attentio
 softmax, the first encoder block and the projection (one token) stay float32 (:data:`FLOAT32_LAYERS`). Before
 export, each LayerNorm's per-channel scale is moved into the linear layers it feeds (exact in float:
 SmoothQuant's migration, data-free, as RepQ-ViT does for post-LayerNorm activations): trained ViTs have a few
-LayerNorm channels far wider than the rest, and one int8 range per call cannot serve both. The weights are signed int8 on a CPU with VNNI and unsigned
-elsewhere (ORT's U8S8 and U8U8 kernels): without VNNI, U8S8 goes through ``vpmaddubsw``, whose 16-bit sums can
-saturate, so the embedding would depend on the CPU kind; with VNNI U8S8 is exact and faster.
+LayerNorm channels far wider than the rest, and one int8 range per call cannot serve both. The weights are signed
+int8 on a CPU with VNNI and unsigned elsewhere (ORT's U8S8 and U8U8 kernels): without VNNI, U8S8 goes through
+``vpmaddubsw``, whose 16-bit sums can saturate, so the embedding would depend on the CPU kind; with VNNI U8S8 is
+exact and faster.
 
 The quantized tower is made once per model fingerprint and frame shape and cached (:mod:`.export_cache`): a second
 job loads it, another model gets its own. ONNX and ONNX Runtime are the ``cpu`` extra (``pip install
