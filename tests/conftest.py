@@ -26,14 +26,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pytest
 
+from viclip_testing import ASSETS, TINY_CHECKPOINT, TINY_DEV, convert_tiny_argv, tiny_dev_config
+
 # torch, transformers and viclip are imported where a fixture needs them: the xdist controller loads this file
 # too, before it starts the workers, and needs none of them.
 if TYPE_CHECKING:
     import torch
 
     from viclip import ViCLIPConfig
-
-ASSETS = Path(__file__).parent / "assets"
 
 
 def pytest_xdist_make_scheduler(config, log):
@@ -48,8 +48,6 @@ def pytest_xdist_make_scheduler(config, log):
 def original_tiny_state_dict() -> dict[str, torch.Tensor]:
     import torch
 
-    from viclip_testing import TINY_CHECKPOINT
-
     return torch.load(TINY_CHECKPOINT, weights_only=True)["model"]
 
 
@@ -57,22 +55,16 @@ def original_tiny_state_dict() -> dict[str, torch.Tensor]:
 def original_tiny_reference() -> dict[str, torch.Tensor]:
     from safetensors.torch import load_file
 
-    from viclip_testing import TINY_DEV
-
     return load_file(TINY_DEV / "reference_io.safetensors")
 
 
 @pytest.fixture
 def tiny_dev_viclip_config() -> ViCLIPConfig:
-    from viclip_testing import tiny_dev_config
-
     return tiny_dev_config()
 
 
 @pytest.fixture(scope="session")
 def tiny_config_json(tmp_path_factory) -> Path:
-    from viclip_testing import tiny_dev_config
-
     path = tmp_path_factory.mktemp("config") / "tiny_config.json"
     tiny_dev_config().to_json_file(path)
     return path
@@ -82,7 +74,6 @@ def tiny_config_json(tmp_path_factory) -> Path:
 def converted_tiny(tmp_path_factory, tiny_config_json) -> Path:
     """The tiny-dev checkpoint converted by `viclip convert --verify` (reloads it, also through remote code)."""
     from viclip_cli import main
-    from viclip_testing import convert_tiny_argv
 
     output = tmp_path_factory.mktemp("converted") / "viclip-tiny"
     assert main([*convert_tiny_argv(output, tiny_config_json), "--verify", "--quiet"]) == 0
@@ -177,7 +168,7 @@ def converted_tiny_fixture():
 
     from viclip import ViCLIPConfig, ViCLIPModel, convert_original_state_dict
 
-    original = json.loads((ASSETS / "tiny-dev" / "original_config.json").read_text())
+    original = json.loads((TINY_DEV / "original_config.json").read_text())
     config = ViCLIPConfig(
         vision_config=TINY_VISION,
         text_config={
@@ -189,7 +180,7 @@ def converted_tiny_fixture():
         },
         projection_dim=original["embed_dim"],
     )
-    state_dict = torch.load(ASSETS / "tiny-dev" / "original_checkpoint.pth", weights_only=True)["model"]
+    state_dict = torch.load(TINY_CHECKPOINT, weights_only=True)["model"]
     model = ViCLIPModel(config)
     model.load_state_dict(convert_original_state_dict(state_dict, config), strict=True)
     return model.eval()

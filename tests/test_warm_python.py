@@ -60,3 +60,11 @@ def test_the_run_leaves_the_test_process_as_it_was(tmp_path):
     before = (os.getcwd(), dict(os.environ), list(sys.argv))
     warm_python.run(["-c", "import os, sys; os.environ['LEAK'] = '1'; sys.argv[:] = ['x']"], cwd=tmp_path)
     assert (os.getcwd(), dict(os.environ), list(sys.argv)) == before
+
+
+def test_waiting_for_a_file_returns_once_the_run_made_it_and_fails_if_the_run_ended_without(tmp_path):
+    made = tmp_path / "made"
+    warm_python.WarmProcess(["-c", f"open({str(made)!r}, 'w').close()"]).wait_for_file(made)
+    ended = warm_python.WarmProcess(["-c", "print('gave up')"])
+    with pytest.raises(AssertionError, match=r"the run ended before .*never appeared.*gave up"):
+        ended.wait_for_file(tmp_path / "never")

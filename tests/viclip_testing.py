@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from viclip import ViCLIPConfig
+# viclip (and with it torch) is imported by the helpers that need it: the xdist controller imports this module
+# through tests/conftest.py before it starts the workers.
+if TYPE_CHECKING:
+    from viclip import ViCLIPConfig
 
 ASSETS = Path(__file__).parent / "assets"
 TINY_DEV = ASSETS / "tiny-dev"
@@ -31,6 +35,8 @@ def convert_tiny_argv(output_dir: Path, config_json: Path) -> list[str]:
 
 def tiny_dev_config() -> ViCLIPConfig:
     """The configuration of the original code's tiny-dev checkpoint (tests/assets/tiny-dev)."""
+    from viclip import ViCLIPConfig
+
     original = json.loads((TINY_DEV / "original_config.json").read_text())
     return ViCLIPConfig(
         vision_config={
@@ -59,6 +65,8 @@ def tiny_dev_config() -> ViCLIPConfig:
 
 def tiny_config(**vision_overrides) -> ViCLIPConfig:
     """A tiny model with the real CLIP vocabulary, for tests that tokenize real text."""
+    from viclip import ViCLIPConfig
+
     return ViCLIPConfig(
         vision_config={
             "hidden_size": 64,

@@ -23,6 +23,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import traceback
 import types
 from pathlib import Path
@@ -146,6 +147,15 @@ class WarmProcess:
 
     def kill(self) -> None:
         self.send_signal(signal.SIGKILL)
+
+    def wait_for_file(self, path: str | Path, seconds: float = 60) -> None:
+        """Returns once the run has made ``path`` (its sign that it got somewhere); fails the test if the run ends
+        or ``seconds`` pass first."""
+        deadline = time.monotonic() + seconds
+        while not Path(path).exists():
+            assert self.poll() is None, f"the run ended before {path} appeared: {self.communicate()}"
+            assert time.monotonic() < deadline, f"{path} never appeared"
+            time.sleep(0.02)
 
     def communicate(self, timeout: float | None = None) -> tuple[str, str]:
         """Waits for the end of the run and of its output (a process it started may still hold the pipes)."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import platform
-import time
 
 import pytest
 
@@ -120,11 +119,7 @@ def test_a_run_started_while_another_is_running_there_is_refused_at_once_naming_
     held, release = tmp_path / "held", tmp_path / "release"
     holder = warm_python.WarmProcess(["-c", HOLDER, str(out), str(held), str(release)])
     try:
-        # the first run is going: it holds out/ and wrote nothing yet
-        deadline = time.monotonic() + 60
-        while not held.exists():
-            assert holder.poll() is None and time.monotonic() < deadline, holder.stderr
-            time.sleep(0.02)
+        holder.wait_for_file(held)  # the first run is going: it holds out/ and wrote nothing yet
         code, err = run(capsys, [*SYNTHETIC, "--output_dir", out])
         assert code == 1
         assert err.count("\n") == 1 and err.startswith(f"viclip train: error: {out} is in use by another run")

@@ -58,21 +58,13 @@ def blocking_yt_dlp(tmp_path, synthetic) -> Path:
     return path
 
 
-def _wait_for(path: Path, process: warm_python.WarmProcess, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while not path.exists():
-        assert process.poll() is None, f"the first run ended early: {process.communicate()}"
-        assert time.monotonic() < deadline, f"{path} never appeared"
-        time.sleep(0.02)
-
-
 def test_second_run_into_a_folder_in_use_is_refused_at_once_naming_the_first(
     tmp_path, rows, blocking_yt_dlp, synthetic, tiny_model_dir, capsys
 ):
     out = tmp_path / "videos"
     first = warm_python.WarmProcess(["-c", FIRST_RUN, str(rows), str(out), str(blocking_yt_dlp)])
     try:
-        _wait_for(tmp_path / "started", first)  # the first run is downloading, holding the folder
+        first.wait_for_file(tmp_path / "started")  # the first run is downloading, holding the folder
         holder = f"pid {first.pid} on host {platform.node()}"
         start = time.monotonic()
         with pytest.raises(FolderInUseError, match=f"{out} is in use by another run \\({holder}, since "):
